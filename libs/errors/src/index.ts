@@ -1,0 +1,2 @@
+export * from './serving-error.js';
+export * from './status-mapping.js';

@@ -1,0 +1,2 @@
+export * from './onnx-models.js';
+export * from './model-dirs.js';
