@@ -1,2 +1,4 @@
 export * from './onnx-models.js';
 export * from './model-dirs.js';
+export * from './serve-process.js';
+export * from './tf-serving-client.js';

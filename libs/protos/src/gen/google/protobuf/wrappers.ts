@@ -184,6 +184,15 @@ export const DoubleValue: MessageFns<DoubleValue> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<DoubleValue>, I>>(base?: I): DoubleValue {
+    return DoubleValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DoubleValue>, I>>(object: I): DoubleValue {
+    const message = createBaseDoubleValue();
+    message.value = object.value ?? 0;
+    return message;
+  },
 };
 
 function createBaseFloatValue(): FloatValue {
@@ -241,6 +250,15 @@ export const FloatValue: MessageFns<FloatValue> = {
       obj.value = floatToJson(message.value);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FloatValue>, I>>(base?: I): FloatValue {
+    return FloatValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FloatValue>, I>>(object: I): FloatValue {
+    const message = createBaseFloatValue();
+    message.value = object.value ?? 0;
+    return message;
   },
 };
 
@@ -303,6 +321,15 @@ export const Int64Value: MessageFns<Int64Value> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Int64Value>, I>>(base?: I): Int64Value {
+    return Int64Value.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Int64Value>, I>>(object: I): Int64Value {
+    const message = createBaseInt64Value();
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
 };
 
 function createBaseUInt64Value(): UInt64Value {
@@ -364,6 +391,15 @@ export const UInt64Value: MessageFns<UInt64Value> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<UInt64Value>, I>>(base?: I): UInt64Value {
+    return UInt64Value.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UInt64Value>, I>>(object: I): UInt64Value {
+    const message = createBaseUInt64Value();
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
 };
 
 function createBaseInt32Value(): Int32Value {
@@ -421,6 +457,15 @@ export const Int32Value: MessageFns<Int32Value> = {
       obj.value = Math.round(message.value);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Int32Value>, I>>(base?: I): Int32Value {
+    return Int32Value.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Int32Value>, I>>(object: I): Int32Value {
+    const message = createBaseInt32Value();
+    message.value = object.value ?? 0;
+    return message;
   },
 };
 
@@ -480,6 +525,15 @@ export const UInt32Value: MessageFns<UInt32Value> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<UInt32Value>, I>>(base?: I): UInt32Value {
+    return UInt32Value.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UInt32Value>, I>>(object: I): UInt32Value {
+    const message = createBaseUInt32Value();
+    message.value = object.value ?? 0;
+    return message;
+  },
 };
 
 function createBaseBoolValue(): BoolValue {
@@ -537,6 +591,15 @@ export const BoolValue: MessageFns<BoolValue> = {
       obj.value = message.value;
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BoolValue>, I>>(base?: I): BoolValue {
+    return BoolValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BoolValue>, I>>(object: I): BoolValue {
+    const message = createBaseBoolValue();
+    message.value = object.value ?? false;
+    return message;
   },
 };
 
@@ -596,6 +659,15 @@ export const StringValue: MessageFns<StringValue> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<StringValue>, I>>(base?: I): StringValue {
+    return StringValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StringValue>, I>>(object: I): StringValue {
+    const message = createBaseStringValue();
+    message.value = object.value ?? "";
+    return message;
+  },
 };
 
 function createBaseBytesValue(): BytesValue {
@@ -654,6 +726,15 @@ export const BytesValue: MessageFns<BytesValue> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<BytesValue>, I>>(base?: I): BytesValue {
+    return BytesValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BytesValue>, I>>(object: I): BytesValue {
+    const message = createBaseBytesValue();
+    message.value = object.value ?? new Uint8Array(0);
+    return message;
+  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -685,6 +766,18 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
@@ -694,4 +787,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

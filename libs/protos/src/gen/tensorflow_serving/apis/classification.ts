@@ -111,6 +111,16 @@ export const Class: MessageFns<Class> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Class>, I>>(base?: I): Class {
+    return Class.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Class>, I>>(object: I): Class {
+    const message = createBaseClass();
+    message.label = object.label ?? "";
+    message.score = object.score ?? 0;
+    return message;
+  },
 };
 
 function createBaseClassifications(): Classifications {
@@ -170,6 +180,15 @@ export const Classifications: MessageFns<Classifications> = {
       obj.classes = message.classes.map((e) => Class.toJSON(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Classifications>, I>>(base?: I): Classifications {
+    return Classifications.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Classifications>, I>>(object: I): Classifications {
+    const message = createBaseClassifications();
+    message.classes = object.classes?.map((e) => Class.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -232,6 +251,15 @@ export const ClassificationResult: MessageFns<ClassificationResult> = {
       obj.classifications = message.classifications.map((e) => Classifications.toJSON(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClassificationResult>, I>>(base?: I): ClassificationResult {
+    return ClassificationResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClassificationResult>, I>>(object: I): ClassificationResult {
+    const message = createBaseClassificationResult();
+    message.classifications = object.classifications?.map((e) => Classifications.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -312,6 +340,18 @@ export const ClassificationRequest: MessageFns<ClassificationRequest> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ClassificationRequest>, I>>(base?: I): ClassificationRequest {
+    return ClassificationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClassificationRequest>, I>>(object: I): ClassificationRequest {
+    const message = createBaseClassificationRequest();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.input = (object.input !== undefined && object.input !== null) ? Input.fromPartial(object.input) : undefined;
+    return message;
+  },
 };
 
 function createBaseClassificationResponse(): ClassificationResponse {
@@ -391,11 +431,37 @@ export const ClassificationResponse: MessageFns<ClassificationResponse> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ClassificationResponse>, I>>(base?: I): ClassificationResponse {
+    return ClassificationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClassificationResponse>, I>>(object: I): ClassificationResponse {
+    const message = createBaseClassificationResponse();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.result = (object.result !== undefined && object.result !== null)
+      ? ClassificationResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -406,4 +472,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

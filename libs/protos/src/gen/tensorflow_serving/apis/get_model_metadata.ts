@@ -136,6 +136,23 @@ export const SignatureDefMap: MessageFns<SignatureDefMap> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<SignatureDefMap>, I>>(base?: I): SignatureDefMap {
+    return SignatureDefMap.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignatureDefMap>, I>>(object: I): SignatureDefMap {
+    const message = createBaseSignatureDefMap();
+    message.signatureDef = (globalThis.Object.entries(object.signatureDef ?? {}) as [string, SignatureDef][]).reduce(
+      (acc: { [key: string]: SignatureDef }, [key, value]: [string, SignatureDef]) => {
+        if (value !== undefined) {
+          acc[key] = SignatureDef.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBaseSignatureDefMap_SignatureDefEntry(): SignatureDefMap_SignatureDefEntry {
@@ -210,6 +227,22 @@ export const SignatureDefMap_SignatureDefEntry: MessageFns<SignatureDefMap_Signa
       obj.value = SignatureDef.toJSON(message.value);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignatureDefMap_SignatureDefEntry>, I>>(
+    base?: I,
+  ): SignatureDefMap_SignatureDefEntry {
+    return SignatureDefMap_SignatureDefEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignatureDefMap_SignatureDefEntry>, I>>(
+    object: I,
+  ): SignatureDefMap_SignatureDefEntry {
+    const message = createBaseSignatureDefMap_SignatureDefEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? SignatureDef.fromPartial(object.value)
+      : undefined;
+    return message;
   },
 };
 
@@ -293,6 +326,18 @@ export const GetModelMetadataRequest: MessageFns<GetModelMetadataRequest> = {
       obj.metadataField = message.metadataField;
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetModelMetadataRequest>, I>>(base?: I): GetModelMetadataRequest {
+    return GetModelMetadataRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelMetadataRequest>, I>>(object: I): GetModelMetadataRequest {
+    const message = createBaseGetModelMetadataRequest();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.metadataField = object.metadataField?.map((e) => e) || [];
+    return message;
   },
 };
 
@@ -395,6 +440,26 @@ export const GetModelMetadataResponse: MessageFns<GetModelMetadataResponse> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<GetModelMetadataResponse>, I>>(base?: I): GetModelMetadataResponse {
+    return GetModelMetadataResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelMetadataResponse>, I>>(object: I): GetModelMetadataResponse {
+    const message = createBaseGetModelMetadataResponse();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, Any][]).reduce(
+      (acc: { [key: string]: Any }, [key, value]: [string, Any]) => {
+        if (value !== undefined) {
+          acc[key] = Any.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBaseGetModelMetadataResponse_MetadataEntry(): GetModelMetadataResponse_MetadataEntry {
@@ -470,7 +535,33 @@ export const GetModelMetadataResponse_MetadataEntry: MessageFns<GetModelMetadata
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<GetModelMetadataResponse_MetadataEntry>, I>>(
+    base?: I,
+  ): GetModelMetadataResponse_MetadataEntry {
+    return GetModelMetadataResponse_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelMetadataResponse_MetadataEntry>, I>>(
+    object: I,
+  ): GetModelMetadataResponse_MetadataEntry {
+    const message = createBaseGetModelMetadataResponse_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Any.fromPartial(object.value) : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -485,4 +576,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

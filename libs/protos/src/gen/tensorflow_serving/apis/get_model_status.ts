@@ -148,6 +148,17 @@ export const GetModelStatusRequest: MessageFns<GetModelStatusRequest> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<GetModelStatusRequest>, I>>(base?: I): GetModelStatusRequest {
+    return GetModelStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelStatusRequest>, I>>(object: I): GetModelStatusRequest {
+    const message = createBaseGetModelStatusRequest();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseModelVersionStatus(): ModelVersionStatus {
@@ -241,6 +252,19 @@ export const ModelVersionStatus: MessageFns<ModelVersionStatus> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ModelVersionStatus>, I>>(base?: I): ModelVersionStatus {
+    return ModelVersionStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelVersionStatus>, I>>(object: I): ModelVersionStatus {
+    const message = createBaseModelVersionStatus();
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    message.state = object.state ?? 0;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? StatusProto.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseGetModelStatusResponse(): GetModelStatusResponse {
@@ -303,7 +327,28 @@ export const GetModelStatusResponse: MessageFns<GetModelStatusResponse> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<GetModelStatusResponse>, I>>(base?: I): GetModelStatusResponse {
+    return GetModelStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelStatusResponse>, I>>(object: I): GetModelStatusResponse {
+    const message = createBaseGetModelStatusResponse();
+    message.modelVersionStatus = object.modelVersionStatus?.map((e) => ModelVersionStatus.fromPartial(e)) || [];
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -314,4 +359,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

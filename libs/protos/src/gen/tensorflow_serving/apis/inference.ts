@@ -121,6 +121,18 @@ export const InferenceTask: MessageFns<InferenceTask> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<InferenceTask>, I>>(base?: I): InferenceTask {
+    return InferenceTask.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InferenceTask>, I>>(object: I): InferenceTask {
+    const message = createBaseInferenceTask();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.methodName = object.methodName ?? "";
+    return message;
+  },
 };
 
 function createBaseInferenceResult(): InferenceResult {
@@ -223,6 +235,23 @@ export const InferenceResult: MessageFns<InferenceResult> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<InferenceResult>, I>>(base?: I): InferenceResult {
+    return InferenceResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InferenceResult>, I>>(object: I): InferenceResult {
+    const message = createBaseInferenceResult();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.classificationResult = (object.classificationResult !== undefined && object.classificationResult !== null)
+      ? ClassificationResult.fromPartial(object.classificationResult)
+      : undefined;
+    message.regressionResult = (object.regressionResult !== undefined && object.regressionResult !== null)
+      ? RegressionResult.fromPartial(object.regressionResult)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseMultiInferenceRequest(): MultiInferenceRequest {
@@ -298,6 +327,16 @@ export const MultiInferenceRequest: MessageFns<MultiInferenceRequest> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<MultiInferenceRequest>, I>>(base?: I): MultiInferenceRequest {
+    return MultiInferenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MultiInferenceRequest>, I>>(object: I): MultiInferenceRequest {
+    const message = createBaseMultiInferenceRequest();
+    message.tasks = object.tasks?.map((e) => InferenceTask.fromPartial(e)) || [];
+    message.input = (object.input !== undefined && object.input !== null) ? Input.fromPartial(object.input) : undefined;
+    return message;
+  },
 };
 
 function createBaseMultiInferenceResponse(): MultiInferenceResponse {
@@ -360,7 +399,28 @@ export const MultiInferenceResponse: MessageFns<MultiInferenceResponse> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<MultiInferenceResponse>, I>>(base?: I): MultiInferenceResponse {
+    return MultiInferenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MultiInferenceResponse>, I>>(object: I): MultiInferenceResponse {
+    const message = createBaseMultiInferenceResponse();
+    message.results = object.results?.map((e) => InferenceResult.fromPartial(e)) || [];
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -371,4 +431,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

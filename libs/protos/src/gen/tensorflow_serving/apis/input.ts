@@ -86,6 +86,15 @@ export const ExampleList: MessageFns<ExampleList> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ExampleList>, I>>(base?: I): ExampleList {
+    return ExampleList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExampleList>, I>>(object: I): ExampleList {
+    const message = createBaseExampleList();
+    message.examples = object.examples?.map((e) => Example.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseExampleListWithContext(): ExampleListWithContext {
@@ -160,6 +169,18 @@ export const ExampleListWithContext: MessageFns<ExampleListWithContext> = {
       obj.context = Example.toJSON(message.context);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExampleListWithContext>, I>>(base?: I): ExampleListWithContext {
+    return ExampleListWithContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExampleListWithContext>, I>>(object: I): ExampleListWithContext {
+    const message = createBaseExampleListWithContext();
+    message.examples = object.examples?.map((e) => Example.fromPartial(e)) || [];
+    message.context = (object.context !== undefined && object.context !== null)
+      ? Example.fromPartial(object.context)
+      : undefined;
+    return message;
   },
 };
 
@@ -244,7 +265,34 @@ export const Input: MessageFns<Input> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Input>, I>>(base?: I): Input {
+    return Input.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Input>, I>>(object: I): Input {
+    const message = createBaseInput();
+    message.exampleList = (object.exampleList !== undefined && object.exampleList !== null)
+      ? ExampleList.fromPartial(object.exampleList)
+      : undefined;
+    message.exampleListWithContext =
+      (object.exampleListWithContext !== undefined && object.exampleListWithContext !== null)
+        ? ExampleListWithContext.fromPartial(object.exampleListWithContext)
+        : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -255,4 +303,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

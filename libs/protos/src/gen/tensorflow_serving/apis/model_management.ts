@@ -107,6 +107,18 @@ export const ReloadConfigRequest: MessageFns<ReloadConfigRequest> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ReloadConfigRequest>, I>>(base?: I): ReloadConfigRequest {
+    return ReloadConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadConfigRequest>, I>>(object: I): ReloadConfigRequest {
+    const message = createBaseReloadConfigRequest();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? ModelServerConfig.fromPartial(object.config)
+      : undefined;
+    message.metricNames = object.metricNames?.map((e) => e) || [];
+    return message;
+  },
 };
 
 function createBaseReloadConfigResponse(): ReloadConfigResponse {
@@ -181,6 +193,18 @@ export const ReloadConfigResponse: MessageFns<ReloadConfigResponse> = {
       obj.metric = message.metric.map((e) => Metric.toJSON(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadConfigResponse>, I>>(base?: I): ReloadConfigResponse {
+    return ReloadConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadConfigResponse>, I>>(object: I): ReloadConfigResponse {
+    const message = createBaseReloadConfigResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? StatusProto.fromPartial(object.status)
+      : undefined;
+    message.metric = object.metric?.map((e) => Metric.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -264,7 +288,31 @@ export const Metric: MessageFns<Metric> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Metric>, I>>(base?: I): Metric {
+    return Metric.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Metric>, I>>(object: I): Metric {
+    const message = createBaseMetric();
+    message.name = object.name ?? "";
+    message.int64ValueIncrease = (object.int64ValueIncrease !== undefined && object.int64ValueIncrease !== null)
+      ? BigInt(object.int64ValueIncrease)
+      : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -275,4 +323,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

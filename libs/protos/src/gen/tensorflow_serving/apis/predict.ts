@@ -324,6 +324,35 @@ export const PredictRequest: MessageFns<PredictRequest> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<PredictRequest>, I>>(base?: I): PredictRequest {
+    return PredictRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictRequest>, I>>(object: I): PredictRequest {
+    const message = createBasePredictRequest();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.inputs = (globalThis.Object.entries(object.inputs ?? {}) as [string, TensorProto][]).reduce(
+      (acc: { [key: string]: TensorProto }, [key, value]: [string, TensorProto]) => {
+        if (value !== undefined) {
+          acc[key] = TensorProto.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.outputFilter = object.outputFilter?.map((e) => e) || [];
+    message.predictStreamedOptions =
+      (object.predictStreamedOptions !== undefined && object.predictStreamedOptions !== null)
+        ? PredictStreamedOptions.fromPartial(object.predictStreamedOptions)
+        : undefined;
+    message.clientId = object.clientId ?? undefined;
+    message.requestOptions = (object.requestOptions !== undefined && object.requestOptions !== null)
+      ? PredictRequest_RequestOptions.fromPartial(object.requestOptions)
+      : undefined;
+    return message;
+  },
 };
 
 function createBasePredictRequest_InputsEntry(): PredictRequest_InputsEntry {
@@ -398,6 +427,18 @@ export const PredictRequest_InputsEntry: MessageFns<PredictRequest_InputsEntry> 
       obj.value = TensorProto.toJSON(message.value);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PredictRequest_InputsEntry>, I>>(base?: I): PredictRequest_InputsEntry {
+    return PredictRequest_InputsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictRequest_InputsEntry>, I>>(object: I): PredictRequest_InputsEntry {
+    const message = createBasePredictRequest_InputsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? TensorProto.fromPartial(object.value)
+      : undefined;
+    return message;
   },
 };
 
@@ -585,6 +626,24 @@ export const PredictRequest_RequestOptions: MessageFns<PredictRequest_RequestOpt
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<PredictRequest_RequestOptions>, I>>(base?: I): PredictRequest_RequestOptions {
+    return PredictRequest_RequestOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictRequest_RequestOptions>, I>>(
+    object: I,
+  ): PredictRequest_RequestOptions {
+    const message = createBasePredictRequest_RequestOptions();
+    message.clientId = object.clientId ?? undefined;
+    message.deterministicMode = object.deterministicMode ?? undefined;
+    message.returnAdditionalArraysFromPrefill = object.returnAdditionalArraysFromPrefill ?? undefined;
+    message.returnStoptokens = object.returnStoptokens?.map((e) => BigInt(e)) || [];
+    message.maxCacheLength = (object.maxCacheLength !== undefined && object.maxCacheLength !== null)
+      ? BigInt(object.maxCacheLength)
+      : undefined;
+    message.returnAllStoptokens = object.returnAllStoptokens ?? undefined;
+    return message;
+  },
 };
 
 function createBasePredictStreamedOptions(): PredictStreamedOptions {
@@ -718,6 +777,25 @@ export const PredictStreamedOptions: MessageFns<PredictStreamedOptions> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<PredictStreamedOptions>, I>>(base?: I): PredictStreamedOptions {
+    return PredictStreamedOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictStreamedOptions>, I>>(object: I): PredictStreamedOptions {
+    const message = createBasePredictStreamedOptions();
+    message.requestState = object.requestState ?? 0;
+    message.splitDimensions = (globalThis.Object.entries(object.splitDimensions ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.returnSingleResponse = object.returnSingleResponse ?? false;
+    return message;
+  },
 };
 
 function createBasePredictStreamedOptions_SplitDimensionsEntry(): PredictStreamedOptions_SplitDimensionsEntry {
@@ -795,6 +873,20 @@ export const PredictStreamedOptions_SplitDimensionsEntry: MessageFns<PredictStre
       obj.value = Math.round(message.value);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PredictStreamedOptions_SplitDimensionsEntry>, I>>(
+    base?: I,
+  ): PredictStreamedOptions_SplitDimensionsEntry {
+    return PredictStreamedOptions_SplitDimensionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictStreamedOptions_SplitDimensionsEntry>, I>>(
+    object: I,
+  ): PredictStreamedOptions_SplitDimensionsEntry {
+    const message = createBasePredictStreamedOptions_SplitDimensionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
   },
 };
 
@@ -897,6 +989,26 @@ export const PredictResponse: MessageFns<PredictResponse> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<PredictResponse>, I>>(base?: I): PredictResponse {
+    return PredictResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictResponse>, I>>(object: I): PredictResponse {
+    const message = createBasePredictResponse();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, TensorProto][]).reduce(
+      (acc: { [key: string]: TensorProto }, [key, value]: [string, TensorProto]) => {
+        if (value !== undefined) {
+          acc[key] = TensorProto.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBasePredictResponse_OutputsEntry(): PredictResponse_OutputsEntry {
@@ -972,6 +1084,18 @@ export const PredictResponse_OutputsEntry: MessageFns<PredictResponse_OutputsEnt
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<PredictResponse_OutputsEntry>, I>>(base?: I): PredictResponse_OutputsEntry {
+    return PredictResponse_OutputsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PredictResponse_OutputsEntry>, I>>(object: I): PredictResponse_OutputsEntry {
+    const message = createBasePredictResponse_OutputsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? TensorProto.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -999,6 +1123,18 @@ function base64FromBytes(arr: Uint8Array): string {
   }
 }
 
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
 }
@@ -1012,4 +1148,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

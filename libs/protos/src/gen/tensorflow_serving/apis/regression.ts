@@ -89,6 +89,15 @@ export const Regression: MessageFns<Regression> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Regression>, I>>(base?: I): Regression {
+    return Regression.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Regression>, I>>(object: I): Regression {
+    const message = createBaseRegression();
+    message.value = object.value ?? 0;
+    return message;
+  },
 };
 
 function createBaseRegressionResult(): RegressionResult {
@@ -150,6 +159,15 @@ export const RegressionResult: MessageFns<RegressionResult> = {
       obj.regressions = message.regressions.map((e) => Regression.toJSON(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegressionResult>, I>>(base?: I): RegressionResult {
+    return RegressionResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegressionResult>, I>>(object: I): RegressionResult {
+    const message = createBaseRegressionResult();
+    message.regressions = object.regressions?.map((e) => Regression.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -230,6 +248,18 @@ export const RegressionRequest: MessageFns<RegressionRequest> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<RegressionRequest>, I>>(base?: I): RegressionRequest {
+    return RegressionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegressionRequest>, I>>(object: I): RegressionRequest {
+    const message = createBaseRegressionRequest();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.input = (object.input !== undefined && object.input !== null) ? Input.fromPartial(object.input) : undefined;
+    return message;
+  },
 };
 
 function createBaseRegressionResponse(): RegressionResponse {
@@ -309,11 +339,37 @@ export const RegressionResponse: MessageFns<RegressionResponse> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<RegressionResponse>, I>>(base?: I): RegressionResponse {
+    return RegressionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegressionResponse>, I>>(object: I): RegressionResponse {
+    const message = createBaseRegressionResponse();
+    message.modelSpec = (object.modelSpec !== undefined && object.modelSpec !== null)
+      ? ModelSpec.fromPartial(object.modelSpec)
+      : undefined;
+    message.result = (object.result !== undefined && object.result !== null)
+      ? RegressionResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -324,4 +380,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -171,6 +171,26 @@ export const FileSystemStoragePathSourceConfig: MessageFns<FileSystemStoragePath
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig>, I>>(
+    base?: I,
+  ): FileSystemStoragePathSourceConfig {
+    return FileSystemStoragePathSourceConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig>, I>>(
+    object: I,
+  ): FileSystemStoragePathSourceConfig {
+    const message = createBaseFileSystemStoragePathSourceConfig();
+    message.servables =
+      object.servables?.map((e) => FileSystemStoragePathSourceConfig_ServableToMonitor.fromPartial(e)) || [];
+    message.fileSystemPollWaitSeconds =
+      (object.fileSystemPollWaitSeconds !== undefined && object.fileSystemPollWaitSeconds !== null)
+        ? BigInt(object.fileSystemPollWaitSeconds)
+        : 0n;
+    message.failIfZeroVersionsAtStartup = object.failIfZeroVersionsAtStartup ?? false;
+    message.servableVersionsAlwaysPresent = object.servableVersionsAlwaysPresent ?? false;
+    return message;
+  },
 };
 
 function createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy(): FileSystemStoragePathSourceConfig_ServableVersionPolicy {
@@ -282,6 +302,27 @@ export const FileSystemStoragePathSourceConfig_ServableVersionPolicy: MessageFns
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy>, I>>(
+    base?: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy {
+    return FileSystemStoragePathSourceConfig_ServableVersionPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy>, I>>(
+    object: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy {
+    const message = createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy();
+    message.latest = (object.latest !== undefined && object.latest !== null)
+      ? FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest.fromPartial(object.latest)
+      : undefined;
+    message.all = (object.all !== undefined && object.all !== null)
+      ? FileSystemStoragePathSourceConfig_ServableVersionPolicy_All.fromPartial(object.all)
+      : undefined;
+    message.specific = (object.specific !== undefined && object.specific !== null)
+      ? FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific.fromPartial(object.specific)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest(): FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest {
@@ -354,6 +395,19 @@ export const FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest: Mes
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest>, I>>(
+    base?: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest {
+    return FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest>, I>>(
+    object: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest {
+    const message = createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy_Latest();
+    message.numVersions = object.numVersions ?? 0;
+    return message;
+  },
 };
 
 function createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy_All(): FileSystemStoragePathSourceConfig_ServableVersionPolicy_All {
@@ -405,6 +459,18 @@ export const FileSystemStoragePathSourceConfig_ServableVersionPolicy_All: Messag
   toJSON(_: FileSystemStoragePathSourceConfig_ServableVersionPolicy_All): unknown {
     const obj: any = {};
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy_All>, I>>(
+    base?: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy_All {
+    return FileSystemStoragePathSourceConfig_ServableVersionPolicy_All.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy_All>, I>>(
+    _: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy_All {
+    const message = createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy_All();
+    return message;
   },
 };
 
@@ -488,6 +554,19 @@ export const FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific: M
       obj.versions = message.versions.map((e) => e.toString());
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific>, I>>(
+    base?: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific {
+    return FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific>, I>>(
+    object: I,
+  ): FileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific {
+    const message = createBaseFileSystemStoragePathSourceConfig_ServableVersionPolicy_Specific();
+    message.versions = object.versions?.map((e) => BigInt(e)) || [];
+    return message;
   },
 };
 
@@ -604,7 +683,37 @@ export const FileSystemStoragePathSourceConfig_ServableToMonitor: MessageFns<
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableToMonitor>, I>>(
+    base?: I,
+  ): FileSystemStoragePathSourceConfig_ServableToMonitor {
+    return FileSystemStoragePathSourceConfig_ServableToMonitor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileSystemStoragePathSourceConfig_ServableToMonitor>, I>>(
+    object: I,
+  ): FileSystemStoragePathSourceConfig_ServableToMonitor {
+    const message = createBaseFileSystemStoragePathSourceConfig_ServableToMonitor();
+    message.servableName = object.servableName ?? "";
+    message.basePath = object.basePath ?? "";
+    message.servableVersionPolicy =
+      (object.servableVersionPolicy !== undefined && object.servableVersionPolicy !== null)
+        ? FileSystemStoragePathSourceConfig_ServableVersionPolicy.fromPartial(object.servableVersionPolicy)
+        : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -615,4 +724,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

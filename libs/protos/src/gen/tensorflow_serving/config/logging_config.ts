@@ -170,6 +170,18 @@ export const SamplingConfig: MessageFns<SamplingConfig> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<SamplingConfig>, I>>(base?: I): SamplingConfig {
+    return SamplingConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SamplingConfig>, I>>(object: I): SamplingConfig {
+    const message = createBaseSamplingConfig();
+    message.samplingRate = object.samplingRate ?? 0;
+    message.attributes = object.attributes ?? 0;
+    message.perTaskSamplingConfigs =
+      object.perTaskSamplingConfigs?.map((e) => SamplingConfig_PerTaskSamplingConfig.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseSamplingConfig_PerTaskSamplingConfig(): SamplingConfig_PerTaskSamplingConfig {
@@ -267,6 +279,21 @@ export const SamplingConfig_PerTaskSamplingConfig: MessageFns<SamplingConfig_Per
       obj.samplingRate = floatToJson(message.samplingRate);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SamplingConfig_PerTaskSamplingConfig>, I>>(
+    base?: I,
+  ): SamplingConfig_PerTaskSamplingConfig {
+    return SamplingConfig_PerTaskSamplingConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SamplingConfig_PerTaskSamplingConfig>, I>>(
+    object: I,
+  ): SamplingConfig_PerTaskSamplingConfig {
+    const message = createBaseSamplingConfig_PerTaskSamplingConfig();
+    message.dc = object.dc ?? "";
+    message.taskIndex = object.taskIndex ?? undefined;
+    message.samplingRate = object.samplingRate ?? 0;
+    return message;
   },
 };
 
@@ -370,11 +397,40 @@ export const LoggingConfig: MessageFns<LoggingConfig> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<LoggingConfig>, I>>(base?: I): LoggingConfig {
+    return LoggingConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoggingConfig>, I>>(object: I): LoggingConfig {
+    const message = createBaseLoggingConfig();
+    message.logCollectorConfig = (object.logCollectorConfig !== undefined && object.logCollectorConfig !== null)
+      ? LogCollectorConfig.fromPartial(object.logCollectorConfig)
+      : undefined;
+    message.samplingConfig = (object.samplingConfig !== undefined && object.samplingConfig !== null)
+      ? SamplingConfig.fromPartial(object.samplingConfig)
+      : undefined;
+    message.customLoggingConfig = (object.customLoggingConfig !== undefined && object.customLoggingConfig !== null)
+      ? Any.fromPartial(object.customLoggingConfig)
+      : undefined;
+    return message;
+  },
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -385,4 +441,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

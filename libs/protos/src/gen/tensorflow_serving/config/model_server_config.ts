@@ -302,6 +302,33 @@ export const ModelConfig: MessageFns<ModelConfig> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ModelConfig>, I>>(base?: I): ModelConfig {
+    return ModelConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelConfig>, I>>(object: I): ModelConfig {
+    const message = createBaseModelConfig();
+    message.name = object.name ?? "";
+    message.basePath = object.basePath ?? "";
+    message.modelType = object.modelType ?? 0;
+    message.modelPlatform = object.modelPlatform ?? "";
+    message.modelVersionPolicy = (object.modelVersionPolicy !== undefined && object.modelVersionPolicy !== null)
+      ? FileSystemStoragePathSourceConfig_ServableVersionPolicy.fromPartial(object.modelVersionPolicy)
+      : undefined;
+    message.versionLabels = (globalThis.Object.entries(object.versionLabels ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.loggingConfig = (object.loggingConfig !== undefined && object.loggingConfig !== null)
+      ? LoggingConfig.fromPartial(object.loggingConfig)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseModelConfig_VersionLabelsEntry(): ModelConfig_VersionLabelsEntry {
@@ -380,6 +407,18 @@ export const ModelConfig_VersionLabelsEntry: MessageFns<ModelConfig_VersionLabel
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ModelConfig_VersionLabelsEntry>, I>>(base?: I): ModelConfig_VersionLabelsEntry {
+    return ModelConfig_VersionLabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelConfig_VersionLabelsEntry>, I>>(
+    object: I,
+  ): ModelConfig_VersionLabelsEntry {
+    const message = createBaseModelConfig_VersionLabelsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
 };
 
 function createBaseModelConfigList(): ModelConfigList {
@@ -439,6 +478,15 @@ export const ModelConfigList: MessageFns<ModelConfigList> = {
       obj.config = message.config.map((e) => ModelConfig.toJSON(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelConfigList>, I>>(base?: I): ModelConfigList {
+    return ModelConfigList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelConfigList>, I>>(object: I): ModelConfigList {
+    const message = createBaseModelConfigList();
+    message.config = object.config?.map((e) => ModelConfig.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -523,7 +571,33 @@ export const ModelServerConfig: MessageFns<ModelServerConfig> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ModelServerConfig>, I>>(base?: I): ModelServerConfig {
+    return ModelServerConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelServerConfig>, I>>(object: I): ModelServerConfig {
+    const message = createBaseModelServerConfig();
+    message.modelConfigList = (object.modelConfigList !== undefined && object.modelConfigList !== null)
+      ? ModelConfigList.fromPartial(object.modelConfigList)
+      : undefined;
+    message.customModelConfig = (object.customModelConfig !== undefined && object.customModelConfig !== null)
+      ? Any.fromPartial(object.customModelConfig)
+      : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -538,4 +612,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -95,6 +95,16 @@ export const PrometheusConfig: MessageFns<PrometheusConfig> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<PrometheusConfig>, I>>(base?: I): PrometheusConfig {
+    return PrometheusConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PrometheusConfig>, I>>(object: I): PrometheusConfig {
+    const message = createBasePrometheusConfig();
+    message.enable = object.enable ?? false;
+    message.path = object.path ?? "";
+    return message;
+  },
 };
 
 function createBaseMonitoringConfig(): MonitoringConfig {
@@ -159,7 +169,30 @@ export const MonitoringConfig: MessageFns<MonitoringConfig> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<MonitoringConfig>, I>>(base?: I): MonitoringConfig {
+    return MonitoringConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MonitoringConfig>, I>>(object: I): MonitoringConfig {
+    const message = createBaseMonitoringConfig();
+    message.prometheusConfig = (object.prometheusConfig !== undefined && object.prometheusConfig !== null)
+      ? PrometheusConfig.fromPartial(object.prometheusConfig)
+      : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -170,4 +203,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

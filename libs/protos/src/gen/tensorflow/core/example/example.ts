@@ -79,6 +79,17 @@ export const Example: MessageFns<Example> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Example>, I>>(base?: I): Example {
+    return Example.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Example>, I>>(object: I): Example {
+    const message = createBaseExample();
+    message.features = (object.features !== undefined && object.features !== null)
+      ? Features.fromPartial(object.features)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseSequenceExample(): SequenceExample {
@@ -158,7 +169,33 @@ export const SequenceExample: MessageFns<SequenceExample> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<SequenceExample>, I>>(base?: I): SequenceExample {
+    return SequenceExample.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SequenceExample>, I>>(object: I): SequenceExample {
+    const message = createBaseSequenceExample();
+    message.context = (object.context !== undefined && object.context !== null)
+      ? Features.fromPartial(object.context)
+      : undefined;
+    message.featureLists = (object.featureLists !== undefined && object.featureLists !== null)
+      ? FeatureLists.fromPartial(object.featureLists)
+      : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -169,4 +206,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

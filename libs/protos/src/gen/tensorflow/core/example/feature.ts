@@ -109,6 +109,15 @@ export const BytesList: MessageFns<BytesList> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<BytesList>, I>>(base?: I): BytesList {
+    return BytesList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BytesList>, I>>(object: I): BytesList {
+    const message = createBaseBytesList();
+    message.value = object.value?.map((e) => e) || [];
+    return message;
+  },
 };
 
 function createBaseFloatList(): FloatList {
@@ -180,6 +189,15 @@ export const FloatList: MessageFns<FloatList> = {
       obj.value = message.value.map((e) => floatToJson(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FloatList>, I>>(base?: I): FloatList {
+    return FloatList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FloatList>, I>>(object: I): FloatList {
+    const message = createBaseFloatList();
+    message.value = object.value?.map((e) => e) || [];
+    return message;
   },
 };
 
@@ -255,6 +273,15 @@ export const Int64List: MessageFns<Int64List> = {
       obj.value = message.value.map((e) => e.toString());
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Int64List>, I>>(base?: I): Int64List {
+    return Int64List.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Int64List>, I>>(object: I): Int64List {
+    const message = createBaseInt64List();
+    message.value = object.value?.map((e) => BigInt(e)) || [];
+    return message;
   },
 };
 
@@ -358,6 +385,23 @@ export const Feature: MessageFns<Feature> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Feature>, I>>(base?: I): Feature {
+    return Feature.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Feature>, I>>(object: I): Feature {
+    const message = createBaseFeature();
+    message.bytesList = (object.bytesList !== undefined && object.bytesList !== null)
+      ? BytesList.fromPartial(object.bytesList)
+      : undefined;
+    message.floatList = (object.floatList !== undefined && object.floatList !== null)
+      ? FloatList.fromPartial(object.floatList)
+      : undefined;
+    message.int64List = (object.int64List !== undefined && object.int64List !== null)
+      ? Int64List.fromPartial(object.int64List)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseFeatures(): Features {
@@ -440,6 +484,23 @@ export const Features: MessageFns<Features> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Features>, I>>(base?: I): Features {
+    return Features.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Features>, I>>(object: I): Features {
+    const message = createBaseFeatures();
+    message.feature = (globalThis.Object.entries(object.feature ?? {}) as [string, Feature][]).reduce(
+      (acc: { [key: string]: Feature }, [key, value]: [string, Feature]) => {
+        if (value !== undefined) {
+          acc[key] = Feature.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBaseFeatures_FeatureEntry(): Features_FeatureEntry {
@@ -515,6 +576,18 @@ export const Features_FeatureEntry: MessageFns<Features_FeatureEntry> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<Features_FeatureEntry>, I>>(base?: I): Features_FeatureEntry {
+    return Features_FeatureEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Features_FeatureEntry>, I>>(object: I): Features_FeatureEntry {
+    const message = createBaseFeatures_FeatureEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? Feature.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseFeatureList(): FeatureList {
@@ -574,6 +647,15 @@ export const FeatureList: MessageFns<FeatureList> = {
       obj.feature = message.feature.map((e) => Feature.toJSON(e));
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureList>, I>>(base?: I): FeatureList {
+    return FeatureList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureList>, I>>(object: I): FeatureList {
+    const message = createBaseFeatureList();
+    message.feature = object.feature?.map((e) => Feature.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -670,6 +752,23 @@ export const FeatureLists: MessageFns<FeatureLists> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<FeatureLists>, I>>(base?: I): FeatureLists {
+    return FeatureLists.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureLists>, I>>(object: I): FeatureLists {
+    const message = createBaseFeatureLists();
+    message.featureList = (globalThis.Object.entries(object.featureList ?? {}) as [string, FeatureList][]).reduce(
+      (acc: { [key: string]: FeatureList }, [key, value]: [string, FeatureList]) => {
+        if (value !== undefined) {
+          acc[key] = FeatureList.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBaseFeatureLists_FeatureListEntry(): FeatureLists_FeatureListEntry {
@@ -745,6 +844,20 @@ export const FeatureLists_FeatureListEntry: MessageFns<FeatureLists_FeatureListE
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<FeatureLists_FeatureListEntry>, I>>(base?: I): FeatureLists_FeatureListEntry {
+    return FeatureLists_FeatureListEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureLists_FeatureListEntry>, I>>(
+    object: I,
+  ): FeatureLists_FeatureListEntry {
+    const message = createBaseFeatureLists_FeatureListEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? FeatureList.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -776,6 +889,18 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
 }
@@ -789,4 +914,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -177,6 +177,21 @@ export const ResourceHandleProto: MessageFns<ResourceHandleProto> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ResourceHandleProto>, I>>(base?: I): ResourceHandleProto {
+    return ResourceHandleProto.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResourceHandleProto>, I>>(object: I): ResourceHandleProto {
+    const message = createBaseResourceHandleProto();
+    message.device = object.device ?? "";
+    message.container = object.container ?? "";
+    message.name = object.name ?? "";
+    message.hashCode = (object.hashCode !== undefined && object.hashCode !== null) ? BigInt(object.hashCode) : 0n;
+    message.maybeTypeName = object.maybeTypeName ?? "";
+    message.dtypesAndShapes = object.dtypesAndShapes?.map((e) => ResourceHandleProto_DtypeAndShape.fromPartial(e)) ||
+      [];
+    return message;
+  },
 };
 
 function createBaseResourceHandleProto_DtypeAndShape(): ResourceHandleProto_DtypeAndShape {
@@ -252,7 +267,35 @@ export const ResourceHandleProto_DtypeAndShape: MessageFns<ResourceHandleProto_D
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<ResourceHandleProto_DtypeAndShape>, I>>(
+    base?: I,
+  ): ResourceHandleProto_DtypeAndShape {
+    return ResourceHandleProto_DtypeAndShape.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResourceHandleProto_DtypeAndShape>, I>>(
+    object: I,
+  ): ResourceHandleProto_DtypeAndShape {
+    const message = createBaseResourceHandleProto_DtypeAndShape();
+    message.dtype = object.dtype ?? 0;
+    message.shape = (object.shape !== undefined && object.shape !== null)
+      ? TensorShapeProto.fromPartial(object.shape)
+      : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -263,4 +306,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -592,6 +592,34 @@ export const TensorProto: MessageFns<TensorProto> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<TensorProto>, I>>(base?: I): TensorProto {
+    return TensorProto.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TensorProto>, I>>(object: I): TensorProto {
+    const message = createBaseTensorProto();
+    message.dtype = object.dtype ?? 0;
+    message.tensorShape = (object.tensorShape !== undefined && object.tensorShape !== null)
+      ? TensorShapeProto.fromPartial(object.tensorShape)
+      : undefined;
+    message.versionNumber = object.versionNumber ?? 0;
+    message.tensorContent = object.tensorContent ?? new Uint8Array(0);
+    message.halfVal = object.halfVal?.map((e) => e) || [];
+    message.floatVal = object.floatVal?.map((e) => e) || [];
+    message.doubleVal = object.doubleVal?.map((e) => e) || [];
+    message.intVal = object.intVal?.map((e) => e) || [];
+    message.stringVal = object.stringVal?.map((e) => e) || [];
+    message.scomplexVal = object.scomplexVal?.map((e) => e) || [];
+    message.int64Val = object.int64Val?.map((e) => BigInt(e)) || [];
+    message.boolVal = object.boolVal?.map((e) => e) || [];
+    message.dcomplexVal = object.dcomplexVal?.map((e) => e) || [];
+    message.resourceHandleVal = object.resourceHandleVal?.map((e) => ResourceHandleProto.fromPartial(e)) || [];
+    message.variantVal = object.variantVal?.map((e) => VariantTensorDataProto.fromPartial(e)) || [];
+    message.uint32Val = object.uint32Val?.map((e) => e) || [];
+    message.uint64Val = object.uint64Val?.map((e) => BigInt(e)) || [];
+    message.float8Val = object.float8Val ?? new Uint8Array(0);
+    return message;
+  },
 };
 
 function createBaseVariantTensorDataProto(): VariantTensorDataProto {
@@ -686,6 +714,17 @@ export const VariantTensorDataProto: MessageFns<VariantTensorDataProto> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<VariantTensorDataProto>, I>>(base?: I): VariantTensorDataProto {
+    return VariantTensorDataProto.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VariantTensorDataProto>, I>>(object: I): VariantTensorDataProto {
+    const message = createBaseVariantTensorDataProto();
+    message.typeName = object.typeName ?? "";
+    message.metadata = object.metadata ?? new Uint8Array(0);
+    message.tensors = object.tensors?.map((e) => TensorProto.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -717,6 +756,18 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
@@ -726,4 +777,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

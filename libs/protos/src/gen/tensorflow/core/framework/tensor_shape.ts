@@ -102,6 +102,16 @@ export const TensorShapeProto: MessageFns<TensorShapeProto> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<TensorShapeProto>, I>>(base?: I): TensorShapeProto {
+    return TensorShapeProto.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TensorShapeProto>, I>>(object: I): TensorShapeProto {
+    const message = createBaseTensorShapeProto();
+    message.dim = object.dim?.map((e) => TensorShapeProto_Dim.fromPartial(e)) || [];
+    message.unknownRank = object.unknownRank ?? false;
+    return message;
+  },
 };
 
 function createBaseTensorShapeProto_Dim(): TensorShapeProto_Dim {
@@ -180,7 +190,29 @@ export const TensorShapeProto_Dim: MessageFns<TensorShapeProto_Dim> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<TensorShapeProto_Dim>, I>>(base?: I): TensorShapeProto_Dim {
+    return TensorShapeProto_Dim.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TensorShapeProto_Dim>, I>>(object: I): TensorShapeProto_Dim {
+    const message = createBaseTensorShapeProto_Dim();
+    message.size = (object.size !== undefined && object.size !== null) ? BigInt(object.size) : 0n;
+    message.name = object.name ?? "";
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -191,4 +223,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -171,6 +171,22 @@ export const TensorInfo: MessageFns<TensorInfo> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<TensorInfo>, I>>(base?: I): TensorInfo {
+    return TensorInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TensorInfo>, I>>(object: I): TensorInfo {
+    const message = createBaseTensorInfo();
+    message.name = object.name ?? undefined;
+    message.cooSparse = (object.cooSparse !== undefined && object.cooSparse !== null)
+      ? TensorInfo_CooSparse.fromPartial(object.cooSparse)
+      : undefined;
+    message.dtype = object.dtype ?? 0;
+    message.tensorShape = (object.tensorShape !== undefined && object.tensorShape !== null)
+      ? TensorShapeProto.fromPartial(object.tensorShape)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseTensorInfo_CooSparse(): TensorInfo_CooSparse {
@@ -272,6 +288,17 @@ export const TensorInfo_CooSparse: MessageFns<TensorInfo_CooSparse> = {
       obj.denseShapeTensorName = message.denseShapeTensorName;
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TensorInfo_CooSparse>, I>>(base?: I): TensorInfo_CooSparse {
+    return TensorInfo_CooSparse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TensorInfo_CooSparse>, I>>(object: I): TensorInfo_CooSparse {
+    const message = createBaseTensorInfo_CooSparse();
+    message.valuesTensorName = object.valuesTensorName ?? "";
+    message.indicesTensorName = object.indicesTensorName ?? "";
+    message.denseShapeTensorName = object.denseShapeTensorName ?? "";
+    return message;
   },
 };
 
@@ -448,6 +475,42 @@ export const SignatureDef: MessageFns<SignatureDef> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<SignatureDef>, I>>(base?: I): SignatureDef {
+    return SignatureDef.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignatureDef>, I>>(object: I): SignatureDef {
+    const message = createBaseSignatureDef();
+    message.inputs = (globalThis.Object.entries(object.inputs ?? {}) as [string, TensorInfo][]).reduce(
+      (acc: { [key: string]: TensorInfo }, [key, value]: [string, TensorInfo]) => {
+        if (value !== undefined) {
+          acc[key] = TensorInfo.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, TensorInfo][]).reduce(
+      (acc: { [key: string]: TensorInfo }, [key, value]: [string, TensorInfo]) => {
+        if (value !== undefined) {
+          acc[key] = TensorInfo.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.methodName = object.methodName ?? "";
+    message.defaults = (globalThis.Object.entries(object.defaults ?? {}) as [string, TensorProto][]).reduce(
+      (acc: { [key: string]: TensorProto }, [key, value]: [string, TensorProto]) => {
+        if (value !== undefined) {
+          acc[key] = TensorProto.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBaseSignatureDef_InputsEntry(): SignatureDef_InputsEntry {
@@ -522,6 +585,18 @@ export const SignatureDef_InputsEntry: MessageFns<SignatureDef_InputsEntry> = {
       obj.value = TensorInfo.toJSON(message.value);
     }
     return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignatureDef_InputsEntry>, I>>(base?: I): SignatureDef_InputsEntry {
+    return SignatureDef_InputsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignatureDef_InputsEntry>, I>>(object: I): SignatureDef_InputsEntry {
+    const message = createBaseSignatureDef_InputsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? TensorInfo.fromPartial(object.value)
+      : undefined;
+    return message;
   },
 };
 
@@ -598,6 +673,18 @@ export const SignatureDef_OutputsEntry: MessageFns<SignatureDef_OutputsEntry> = 
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<SignatureDef_OutputsEntry>, I>>(base?: I): SignatureDef_OutputsEntry {
+    return SignatureDef_OutputsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignatureDef_OutputsEntry>, I>>(object: I): SignatureDef_OutputsEntry {
+    const message = createBaseSignatureDef_OutputsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? TensorInfo.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseSignatureDef_DefaultsEntry(): SignatureDef_DefaultsEntry {
@@ -673,7 +760,31 @@ export const SignatureDef_DefaultsEntry: MessageFns<SignatureDef_DefaultsEntry> 
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<SignatureDef_DefaultsEntry>, I>>(base?: I): SignatureDef_DefaultsEntry {
+    return SignatureDef_DefaultsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignatureDef_DefaultsEntry>, I>>(object: I): SignatureDef_DefaultsEntry {
+    const message = createBaseSignatureDef_DefaultsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? TensorProto.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -688,4 +799,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

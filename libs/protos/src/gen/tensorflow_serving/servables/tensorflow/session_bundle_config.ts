@@ -267,7 +267,47 @@ export const BatchingParameters: MessageFns<BatchingParameters> = {
     }
     return obj;
   },
+
+  create<I extends Exact<DeepPartial<BatchingParameters>, I>>(base?: I): BatchingParameters {
+    return BatchingParameters.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BatchingParameters>, I>>(object: I): BatchingParameters {
+    const message = createBaseBatchingParameters();
+    message.maxBatchSize = (object.maxBatchSize !== undefined && object.maxBatchSize !== null)
+      ? BigInt(object.maxBatchSize)
+      : undefined;
+    message.batchTimeoutMicros = (object.batchTimeoutMicros !== undefined && object.batchTimeoutMicros !== null)
+      ? BigInt(object.batchTimeoutMicros)
+      : undefined;
+    message.maxEnqueuedBatches = (object.maxEnqueuedBatches !== undefined && object.maxEnqueuedBatches !== null)
+      ? BigInt(object.maxEnqueuedBatches)
+      : undefined;
+    message.numBatchThreads = (object.numBatchThreads !== undefined && object.numBatchThreads !== null)
+      ? BigInt(object.numBatchThreads)
+      : undefined;
+    message.threadPoolName = object.threadPoolName ?? undefined;
+    message.allowedBatchSizes = object.allowedBatchSizes?.map((e) => BigInt(e)) || [];
+    message.padVariableLengthInputs = object.padVariableLengthInputs ?? false;
+    message.enableLargeBatchSplitting = object.enableLargeBatchSplitting ?? undefined;
+    message.maxExecutionBatchSize =
+      (object.maxExecutionBatchSize !== undefined && object.maxExecutionBatchSize !== null)
+        ? BigInt(object.maxExecutionBatchSize)
+        : undefined;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -278,4 +318,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

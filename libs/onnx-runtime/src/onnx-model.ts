@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import ort from 'onnxruntime-node';
+import { FailedPreconditionError } from '@maas/errors';
+import { defaultRuntimeOptions, sessionOptionsFor, type RuntimeOptions } from './runtime-options.js';
+import { runError } from './run-errors.js';
+import { signatureFromSession, type ModelSignature } from './signature.js';
+
+export type TensorMap = Record<string, ort.Tensor>;
+
+/** One model version loaded into one or more onnxruntime sessions. */
+export class OnnxModel {
+  private readonly busy: number[];
+
+  private constructor(
+    /** "name:version", used in messages. */
+    readonly label: string,
+    readonly signature: ModelSignature,
+    private readonly sessions: ort.InferenceSession[],
+  ) {
+    this.busy = sessions.map(() => 0);
+  }
+
+  static async load(file: string, label: string, options: RuntimeOptions = defaultRuntimeOptions()): Promise<OnnxModel> {
+    const bytes = await readFile(file);
+    const sessionOptions = sessionOptionsFor(options);
+    const sessions: ort.InferenceSession[] = [];
+    try {
+      for (let i = 0; i < Math.max(1, options.instances); i++) {
+        sessions.push(await ort.InferenceSession.create(bytes, sessionOptions));
+      }
+    } catch (error) {
+      await Promise.all(sessions.map((s) => s.release()));
+      throw new FailedPreconditionError(`Failed to load ${label} from ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return new OnnxModel(label, signatureFromSession(sessions[0]!, file), sessions);
+  }
+
+  /** Runs on the least busy session; errors come back typed (see runError). */
+  async run(feeds: TensorMap, outputNames: readonly string[]): Promise<TensorMap> {
+    let index = 0;
+    for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[index]!) index = i;
+    this.busy[index]!++;
+    try {
+      return await this.sessions[index]!.run(feeds, outputNames);
+    } catch (error) {
+      throw runError(error, this.label);
+    } finally {
+      this.busy[index]!--;
+    }
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.release()));
+  }
+}

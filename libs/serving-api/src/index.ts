@@ -1,0 +1,2 @@
+export * from './serving-backend.js';
+export * from './model-spec.js';

@@ -1,0 +1,4 @@
+export { decodeTensor, DEFAULT_MAX_ELEMENTS, type DecodeOptions } from './decode.js';
+export { encodeTensor } from './encode.js';
+export { ortTypeForDataType, dataTypeForOrtType, dataTypeName } from './dtypes.js';
+export { shapeOf } from './shape.js';

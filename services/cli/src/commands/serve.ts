@@ -1,0 +1,70 @@
+import { join, resolve } from 'node:path';
+import type { ModelServerConfig } from '@maas/protos';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@maas/scheduler';
+import { FlagError, flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
+import { startSingleNode } from '../single-node.js';
+
+/** TF Serving's flag names and defaults (shared/spec §1, §9), plus a few of our own. */
+const SERVE_FLAGS: Record<string, FlagSpec> = {
+  port: { type: 'int', default: 8500, help: 'gRPC port' },
+  rest_api_port: { type: 'int', default: 8501, help: 'REST port (0 disables REST)' },
+  model_name: { type: 'string', help: "model name (env MODEL_NAME, default 'default')" },
+  model_base_path: { type: 'string', help: 'directory holding <version>/model.onnx (env MODEL_BASE_PATH/MODEL_NAME)' },
+  file_system_poll_wait_seconds: { type: 'int', default: 1, help: 'seconds between scans for new versions (0 once, <0 never)' },
+  grpc_host: { type: 'string', default: '0.0.0.0', help: 'address the listeners bind' },
+  grpc_max_message_bytes: { type: 'int', default: DEFAULT_MAX_MESSAGE_BYTES, help: 'largest gRPC message each way' },
+  max_tensor_elements: { type: 'int', help: 'largest element count of one input tensor' },
+  help: { type: 'bool', default: false, help: 'print this help' },
+};
+
+/** Single-model mode: one config entry from --model_name/--model_base_path or the container env. */
+function singleModelConfig(name: string, basePath: string): ModelServerConfig {
+  return {
+    modelConfigList: {
+      config: [{ name, basePath, modelType: 0, modelPlatform: 'onnx', versionLabels: {} }],
+    },
+  };
+}
+
+export async function serveCommand(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, SERVE_FLAGS);
+  if (flags.help) {
+    console.log(`usage: maas serve [flags]\n${flagsHelp(SERVE_FLAGS)}`);
+    return;
+  }
+  const modelName = (flags.model_name as string | undefined) ?? process.env.MODEL_NAME ?? 'default';
+  const basePathFlag = flags.model_base_path as string | undefined;
+  const envBase = process.env.MODEL_BASE_PATH;
+  const basePath = basePathFlag ?? (envBase ? join(envBase, process.env.MODEL_NAME ?? 'model') : undefined);
+  if (!basePath) throw new FlagError('--model_base_path (or MODEL_BASE_PATH) is required');
+
+  const log = (message: string) => console.error(`[maas] ${message}`);
+  const node = await startSingleNode({
+    host: flags.grpc_host as string,
+    grpcPort: flags.port as number,
+    maxMessageBytes: flags.grpc_max_message_bytes as number,
+    maxTensorElements: flags.max_tensor_elements as number | undefined,
+    pollSeconds: flags.file_system_poll_wait_seconds as number,
+    config: singleModelConfig(modelName, resolve(basePath)),
+    log,
+  });
+  log(`serving model '${modelName}' from ${resolve(basePath)}`);
+  // One machine-readable line so scripts and tests learn the bound ports (useful with --port=0).
+  console.log(JSON.stringify({ event: 'ready', grpcPort: node.grpcPort }));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: finishing in-flight requests`);
+    node.stop().then(
+      () => process.exit(0),
+      (error) => {
+        log(`shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

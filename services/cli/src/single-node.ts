@@ -1,0 +1,39 @@
+import type { ModelServerConfig } from '@maas/protos';
+import { ModelCatalog } from '@maas/registry';
+import { LocalBackend, ModelHost } from '@maas/worker';
+import { startGrpcServer, stopGrpcServer } from '@maas/scheduler';
+
+export interface SingleNodeOptions {
+  host: string;
+  grpcPort: number;
+  maxMessageBytes: number;
+  maxTensorElements?: number;
+  pollSeconds: number;
+  config: ModelServerConfig;
+  log: (message: string) => void;
+}
+
+export interface SingleNode {
+  grpcPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole cluster in one process: the registry's catalogue, a worker's model host and the
+ * scheduler's front door, joined by in-process calls instead of gRPC hops. Listeners open only
+ * after every configured model has a version loaded, as TF Serving does.
+ */
+export async function startSingleNode(options: SingleNodeOptions): Promise<SingleNode> {
+  const catalog = new ModelCatalog(options.config);
+  const host = new ModelHost(catalog, { pollSeconds: options.pollSeconds, log: options.log });
+  await host.start();
+  const backend = new LocalBackend(host, catalog, { maxElements: options.maxTensorElements });
+  const grpc = await startGrpcServer(backend, { host: options.host, port: options.grpcPort, maxMessageBytes: options.maxMessageBytes });
+  return {
+    grpcPort: grpc.port,
+    async stop() {
+      await stopGrpcServer(grpc.server);
+      await host.stop();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './model-entry.js';
+export * from './model-catalog.js';

@@ -1,0 +1,109 @@
+import {
+  type MethodDefinition,
+  type Server,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import {
+  ClassificationResponse,
+  GetModelMetadataResponse,
+  GetModelStatusResponse,
+  ModelServiceService,
+  MultiInferenceResponse,
+  PredictionServiceService,
+  PredictResponse,
+  RegressionResponse,
+  ReloadConfigResponse,
+} from '@maas/protos';
+import { InvalidArgumentError, toGrpcError } from '@maas/errors';
+import type { CallContext, ServingBackend } from '@maas/serving-api';
+
+/** A request body that did not parse: answered INVALID_ARGUMENT instead of grpc-js's INTERNAL. */
+class UndecodableRequest {
+  constructor(
+    readonly method: string,
+    readonly reason: string,
+  ) {}
+}
+
+type AnyMethod = MethodDefinition<unknown, unknown>;
+type Encoder = { encode(message: never): { finish(): Uint8Array } };
+
+/** Response message per method, encoded straight into a Buffer view (no second copy). */
+const RESPONSES: Record<string, Encoder> = {
+  predict: PredictResponse,
+  classify: ClassificationResponse,
+  regress: RegressionResponse,
+  multiInference: MultiInferenceResponse,
+  getModelMetadata: GetModelMetadataResponse,
+  getModelStatus: GetModelStatusResponse,
+  handleReloadConfigRequest: ReloadConfigResponse,
+};
+
+/**
+ * The generated definition with two changes: decoding failures are caught (so malformed bytes get
+ * INVALID_ARGUMENT naming the method), and responses are serialized without ts-proto's extra
+ * Buffer.from copy of the encoded bytes.
+ */
+function hardened(service: Record<string, AnyMethod>): ServiceDefinition {
+  const definition: Record<string, AnyMethod> = {};
+  for (const [key, method] of Object.entries(service)) {
+    definition[key] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (error) {
+          return new UndecodableRequest(method.path, error instanceof Error ? error.message : String(error));
+        }
+      },
+      responseSerialize: (value: unknown) => {
+        const bytes = RESPONSES[key]!.encode(value as never).finish();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      },
+    };
+  }
+  return definition as ServiceDefinition;
+}
+
+function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
+  const deadline = call.getDeadline();
+  const millis = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(millis) ? { deadline: millis } : {};
+}
+
+type BackendMethod = (request: never, context: CallContext) => Promise<unknown>;
+
+function unary(handler: BackendMethod) {
+  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+    const request = call.request;
+    const answer =
+      request instanceof UndecodableRequest
+        ? Promise.reject(new InvalidArgumentError(`${request.method}: request is not a valid protobuf message: ${request.reason}`))
+        : handler(request as never, contextOf(call));
+    answer.then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toGrpcError(error)),
+    );
+  };
+}
+
+/** Registers PredictionService and ModelService, both answered by the backend. */
+export function addServingServices(server: Server, backend: ServingBackend): void {
+  const bind = (method: BackendMethod) => unary(method.bind(backend));
+  const prediction: UntypedServiceImplementation = {
+    predict: bind(backend.predict),
+    classify: bind(backend.classify),
+    regress: bind(backend.regress),
+    multiInference: bind(backend.multiInference),
+    getModelMetadata: bind(backend.getModelMetadata),
+  };
+  const model: UntypedServiceImplementation = {
+    getModelStatus: bind(backend.getModelStatus),
+    handleReloadConfigRequest: bind(backend.reloadConfig),
+  };
+  server.addService(hardened(PredictionServiceService as unknown as Record<string, AnyMethod>), prediction);
+  server.addService(hardened(ModelServiceService as unknown as Record<string, AnyMethod>), model);
+}

@@ -1,0 +1,2 @@
+export * from './grpc-server.js';
+export * from './grpc-services.js';

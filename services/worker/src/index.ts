@@ -1,0 +1,3 @@
+export * from './model-host.js';
+export * from './local-backend.js';
+export * from './version-scan.js';

@@ -1,0 +1,113 @@
+import { asServingError, InvalidArgumentError, NotFoundError } from '@maas/errors';
+import { OnnxModel, type RuntimeOptions } from '@maas/onnx-runtime';
+import type { ModelEntry } from '@maas/registry';
+import { describeServableRequest, type VersionChoice } from '@maas/serving-api';
+import { ModelVersion, VersionState } from './model-version.js';
+import { selectVersions } from './version-policy.js';
+
+export interface LeasedVersion {
+  version: ModelVersion;
+  model: OnnxModel;
+  release: () => void;
+}
+
+/**
+ * All versions of one model on this worker. reconcile() moves it towards the versions its policy
+ * wants, availability first: new versions load before unwanted ones unload, and an unload waits
+ * for the requests still using it.
+ */
+export class ServedModel {
+  /** Every version ever tracked, including ended ones (GetModelStatus reports them). */
+  readonly versions = new Map<number, ModelVersion>();
+  private reconciling: Promise<void> = Promise.resolve();
+
+  constructor(
+    public entry: ModelEntry,
+    private readonly runtimeOptions: RuntimeOptions,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  get name(): string {
+    return this.entry.name;
+  }
+
+  availableVersions(): ModelVersion[] {
+    return [...this.versions.values()].filter((v) => v.state === VersionState.AVAILABLE);
+  }
+
+  /** Serialized so two polls never load the same version twice. */
+  reconcile(present: Map<number, string>): Promise<void> {
+    this.reconciling = this.reconciling.then(() => this.reconcileNow(present));
+    return this.reconciling;
+  }
+
+  private async reconcileNow(present: Map<number, string>): Promise<void> {
+    const wanted = new Set(selectVersions(this.entry.policy, present.keys()));
+    const toLoad = [...wanted].filter((v) => {
+      const known = this.versions.get(v);
+      // A version that failed stays failed until its directory goes away and comes back.
+      return !known || (known.state === VersionState.END && !known.error);
+    });
+    await Promise.all(toLoad.map((v) => this.load(v, present.get(v)!)));
+    for (const known of this.versions.values()) {
+      if (known.state === VersionState.END && known.error && !present.has(known.version)) this.versions.delete(known.version);
+    }
+    const unwanted = this.availableVersions().filter((v) => !wanted.has(v.version));
+    // Never unload the last available version for a replacement that failed to load.
+    const keepsServing = this.availableVersions().some((v) => wanted.has(v.version));
+    if (keepsServing) await Promise.all(unwanted.map((v) => this.unload(v)));
+  }
+
+  private async load(versionNumber: number, file: string): Promise<void> {
+    const version = new ModelVersion(this.name, versionNumber, file);
+    this.versions.set(versionNumber, version);
+    version.state = VersionState.LOADING;
+    try {
+      version.model = await OnnxModel.load(file, version.label, this.runtimeOptions);
+      version.state = VersionState.AVAILABLE;
+      this.log(`loaded ${version.label} from ${file}`);
+    } catch (error) {
+      const failure = asServingError(error);
+      version.error = { code: failure.code, message: failure.message };
+      version.state = VersionState.END;
+      this.log(`failed to load ${version.label}: ${failure.message}`);
+    }
+  }
+
+  private async unload(version: ModelVersion): Promise<void> {
+    version.state = VersionState.UNLOADING;
+    await version.drain();
+    await version.model?.release();
+    version.model = undefined;
+    version.state = VersionState.END;
+    this.log(`unloaded ${version.label}`);
+  }
+
+  /** Unloads every version (the model left the catalogue, or the server stops). */
+  async unloadAll(): Promise<void> {
+    await this.reconciling;
+    await Promise.all(this.availableVersions().map((v) => this.unload(v)));
+  }
+
+  /** Resolves a version choice to an AVAILABLE version and leases it (shared/spec §6.1). */
+  lease(choice: VersionChoice): LeasedVersion {
+    let version: ModelVersion | undefined;
+    if (choice.kind === 'latest') {
+      version = this.availableVersions().reduce<ModelVersion | undefined>((best, v) => (!best || v.version > best.version ? v : best), undefined);
+    } else {
+      let number: number;
+      if (choice.kind === 'label') {
+        const labelled = this.entry.labels[choice.label];
+        if (labelled === undefined) throw new InvalidArgumentError(`Unrecognized servable version label: ${choice.label}`);
+        number = labelled;
+      } else {
+        number = choice.version;
+      }
+      const candidate = this.versions.get(number);
+      if (candidate?.state === VersionState.AVAILABLE) version = candidate;
+      else throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice: { kind: 'specific', version: number } })}`);
+    }
+    if (!version?.model) throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice })}`);
+    return { version, model: version.model, release: version.lease() };
+  }
+}
