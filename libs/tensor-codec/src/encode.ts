@@ -20,7 +20,7 @@ export function encodeTensor(tensor: Tensor): TensorProto {
     dtype,
     tensorShape: { dim: tensor.dims.map((size) => ({ size: BigInt(size), name: '' })), unknownRank: false },
     versionNumber: 0,
-    tensorContent: isString ? new Uint8Array(0) : new Uint8Array(numeric.buffer.slice(numeric.byteOffset, numeric.byteOffset + numeric.byteLength)),
+    tensorContent: isString ? new Uint8Array(0) : new Uint8Array(numeric.buffer, numeric.byteOffset, numeric.byteLength),
     halfVal: [],
     floatVal: [],
     doubleVal: [],
