@@ -1,12 +1,15 @@
 import type { ModelServerConfig } from '@maas/protos';
 import { ModelCatalog } from '@maas/registry';
 import { LocalBackend, ModelHost } from '@maas/worker';
-import { startGrpcServer, stopGrpcServer } from '@maas/scheduler';
+import { startGrpcServer, startRestServer, stopGrpcServer, stopRestServer } from '@maas/scheduler';
 
 export interface SingleNodeOptions {
   host: string;
   grpcPort: number;
+  /** Undefined disables REST; 0 binds a free port. */
+  restPort?: number;
   maxMessageBytes: number;
+  maxRestBodyBytes: number;
   maxTensorElements?: number;
   pollSeconds: number;
   config: ModelServerConfig;
@@ -15,6 +18,7 @@ export interface SingleNodeOptions {
 
 export interface SingleNode {
   grpcPort: number;
+  restPort?: number;
   stop(): Promise<void>;
 }
 
@@ -29,10 +33,15 @@ export async function startSingleNode(options: SingleNodeOptions): Promise<Singl
   await host.start();
   const backend = new LocalBackend(host, catalog, { maxElements: options.maxTensorElements });
   const grpc = await startGrpcServer(backend, { host: options.host, port: options.grpcPort, maxMessageBytes: options.maxMessageBytes });
+  const rest =
+    options.restPort !== undefined
+      ? await startRestServer(backend, { host: options.host, port: options.restPort, maxBodyBytes: options.maxRestBodyBytes })
+      : undefined;
   return {
     grpcPort: grpc.port,
+    restPort: rest?.port,
     async stop() {
-      await stopGrpcServer(grpc.server);
+      await Promise.all([stopGrpcServer(grpc.server), rest && stopRestServer(rest.server)]);
       await host.stop();
     },
   };

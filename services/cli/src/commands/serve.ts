@@ -1,13 +1,14 @@
 import { join, resolve } from 'node:path';
 import type { ModelServerConfig } from '@maas/protos';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '@maas/scheduler';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REST_BODY_BYTES } from '@maas/scheduler';
 import { FlagError, flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
 import { startSingleNode } from '../single-node.js';
 
 /** TF Serving's flag names and defaults (shared/spec §1, §9), plus a few of our own. */
 const SERVE_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'int', default: 8500, help: 'gRPC port' },
-  rest_api_port: { type: 'int', default: 8501, help: 'REST port (0 disables REST)' },
+  rest_api_port: { type: 'int', default: 8501, help: 'REST port (0 disables REST; -1 picks a free port)' },
+  rest_api_max_body_bytes: { type: 'int', default: DEFAULT_MAX_REST_BODY_BYTES, help: 'largest REST request body; larger ones get 413' },
   model_name: { type: 'string', help: "model name (env MODEL_NAME, default 'default')" },
   model_base_path: { type: 'string', help: 'directory holding <version>/model.onnx (env MODEL_BASE_PATH/MODEL_NAME)' },
   file_system_poll_wait_seconds: { type: 'int', default: 1, help: 'seconds between scans for new versions (0 once, <0 never)' },
@@ -26,6 +27,12 @@ function singleModelConfig(name: string, basePath: string): ModelServerConfig {
   };
 }
 
+/** TF Serving's 0 means "no REST", so a free port is asked for with -1. */
+function restPortFrom(flag: number): number | undefined {
+  if (flag === 0) return undefined;
+  return flag < 0 ? 0 : flag;
+}
+
 export async function serveCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, SERVE_FLAGS);
   if (flags.help) {
@@ -42,7 +49,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const node = await startSingleNode({
     host: flags.grpc_host as string,
     grpcPort: flags.port as number,
+    restPort: restPortFrom(flags.rest_api_port as number),
     maxMessageBytes: flags.grpc_max_message_bytes as number,
+    maxRestBodyBytes: flags.rest_api_max_body_bytes as number,
     maxTensorElements: flags.max_tensor_elements as number | undefined,
     pollSeconds: flags.file_system_poll_wait_seconds as number,
     config: singleModelConfig(modelName, resolve(basePath)),
@@ -50,7 +59,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   });
   log(`serving model '${modelName}' from ${resolve(basePath)}`);
   // One machine-readable line so scripts and tests learn the bound ports (useful with --port=0).
-  console.log(JSON.stringify({ event: 'ready', grpcPort: node.grpcPort }));
+  console.log(JSON.stringify({ event: 'ready', grpcPort: node.grpcPort, restPort: node.restPort }));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ModelConfig, ModelServerConfig } from '@maas/protos';
+import { ModelCatalog, entriesFromConfig } from '../src/index.js';
+
+const config = (...models: Array<Partial<ModelConfig>>) =>
+  ModelServerConfig.fromPartial({ modelConfigList: { config: models } });
+
+test('policies, labels and defaults become catalogue entries', () => {
+  const entries = entriesFromConfig(
+    config(
+      { name: 'a', basePath: '/models/a' },
+      { name: 'b', basePath: '/models/b', modelVersionPolicy: { latest: { numVersions: 0 } } },
+      { name: 'c', basePath: '/models/c', modelVersionPolicy: { all: {} } },
+      { name: 'd', basePath: '/models/d', modelVersionPolicy: { specific: { versions: [42n, 43n] } }, versionLabels: { stable: 42n, canary: 43n } },
+    ),
+  );
+  assert.deepEqual(entries.map((e) => e.policy), [
+    { kind: 'latest', numVersions: 1 },
+    { kind: 'latest', numVersions: 1 },
+    { kind: 'all' },
+    { kind: 'specific', versions: [42, 43] },
+  ]);
+  assert.deepEqual(entries[3]!.labels, { stable: 42, canary: 43 });
+});
+
+test('invalid configs are refused with TF Serving wording', () => {
+  assert.throws(() => entriesFromConfig(ModelServerConfig.fromPartial({ customModelConfig: { typeUrl: 'x' } })), /Only ModelConfigList is currently supported/);
+  assert.throws(() => entriesFromConfig(config({ name: 'a', basePath: '/a' }, { name: 'a', basePath: '/b' })), /Illegal to list model a multiple times in config list/);
+  assert.throws(() => entriesFromConfig(config({ name: 'a', basePath: 'relative/a' })), /absolute path/);
+  assert.throws(() => entriesFromConfig(config({ name: 'a', basePath: '/a', modelType: 1, modelPlatform: 'onnx' })), /model_type.*model_platform/);
+});
+
+test('the catalogue announces replacements and keeps the old one on a bad config', () => {
+  const catalog = new ModelCatalog(config({ name: 'a', basePath: '/a' }));
+  const seen: string[][] = [];
+  catalog.on('change', (entries) => seen.push(entries.map((e) => e.name)));
+  catalog.replace(config({ name: 'b', basePath: '/b' }));
+  assert.throws(() => catalog.replace(config({ name: 'x', basePath: 'x' })));
+  assert.deepEqual(seen, [['b']]);
+  assert.deepEqual(catalog.list().map((e) => e.name), ['b']);
+});
