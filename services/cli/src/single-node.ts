@@ -1,5 +1,5 @@
 import type { ModelServerConfig } from '@maas/protos';
-import { ModelCatalog } from '@maas/registry';
+import { ModelCatalog, pollConfigFile } from '@maas/registry';
 import { LocalBackend, ModelHost } from '@maas/worker';
 import { startGrpcServer, startRestServer, stopGrpcServer, stopRestServer } from '@maas/scheduler';
 
@@ -12,7 +12,10 @@ export interface SingleNodeOptions {
   maxRestBodyBytes: number;
   maxTensorElements?: number;
   pollSeconds: number;
+  allowUnavailableLabels: boolean;
   config: ModelServerConfig;
+  /** The config file to re-read, when the config came from one and polling is on. */
+  configFile?: { path: string; text: string; pollSeconds: number };
   log: (message: string) => void;
 }
 
@@ -29,18 +32,25 @@ export interface SingleNode {
  */
 export async function startSingleNode(options: SingleNodeOptions): Promise<SingleNode> {
   const catalog = new ModelCatalog(options.config);
-  const host = new ModelHost(catalog, { pollSeconds: options.pollSeconds, log: options.log });
+  const host = new ModelHost(catalog, {
+    pollSeconds: options.pollSeconds,
+    allowUnavailableLabels: options.allowUnavailableLabels,
+    log: options.log,
+  });
   await host.start();
-  const backend = new LocalBackend(host, catalog, { maxElements: options.maxTensorElements });
+  const backend = new LocalBackend(host, { maxElements: options.maxTensorElements });
   const grpc = await startGrpcServer(backend, { host: options.host, port: options.grpcPort, maxMessageBytes: options.maxMessageBytes });
   const rest =
     options.restPort !== undefined
       ? await startRestServer(backend, { host: options.host, port: options.restPort, maxBodyBytes: options.maxRestBodyBytes })
       : undefined;
+  const file = options.configFile;
+  const poller = file && pollConfigFile(file.path, file.pollSeconds, file.text, (config) => host.applyConfig(config), options.log);
   return {
     grpcPort: grpc.port,
     restPort: rest?.port,
     async stop() {
+      poller?.stop();
       await Promise.all([stopGrpcServer(grpc.server), rest && stopRestServer(rest.server)]);
       await host.stop();
     },

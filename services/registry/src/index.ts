@@ -1,2 +1,3 @@
 export * from './model-entry.js';
 export * from './model-catalog.js';
+export * from './config-file.js';

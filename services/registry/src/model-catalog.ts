@@ -1,16 +1,14 @@
-import { EventEmitter } from 'node:events';
 import type { ModelServerConfig } from '@maas/protos';
 import { entriesFromConfig, type ModelEntry } from './model-entry.js';
 
 /**
  * The set of models a server should serve. Single-node, it lives in-process and is filled from
- * the command line or a config file; replacing it emits 'change' so the worker reconciles.
+ * the command line or a config file; whoever replaces it then tells the worker to follow.
  */
-export class ModelCatalog extends EventEmitter<{ change: [ModelEntry[]] }> {
+export class ModelCatalog {
   private entries: ModelEntry[] = [];
 
   constructor(config?: ModelServerConfig) {
-    super();
     if (config) this.entries = entriesFromConfig(config);
   }
 
@@ -26,7 +24,6 @@ export class ModelCatalog extends EventEmitter<{ change: [ModelEntry[]] }> {
   replace(config: ModelServerConfig): ModelEntry[] {
     const entries = entriesFromConfig(config);
     this.entries = entries;
-    this.emit('change', entries);
     return entries;
   }
 }

@@ -1,22 +1,22 @@
-import type {
-  ClassificationRequest,
-  ClassificationResponse,
-  GetModelMetadataRequest,
-  GetModelMetadataResponse,
-  GetModelStatusRequest,
-  GetModelStatusResponse,
-  MultiInferenceRequest,
-  MultiInferenceResponse,
-  PredictRequest,
-  PredictResponse,
-  RegressionRequest,
-  RegressionResponse,
-  ReloadConfigRequest,
-  ReloadConfigResponse,
+import {
+  Code,
+  type ClassificationRequest,
+  type ClassificationResponse,
+  type GetModelMetadataRequest,
+  type GetModelMetadataResponse,
+  type GetModelStatusRequest,
+  type GetModelStatusResponse,
+  type MultiInferenceRequest,
+  type MultiInferenceResponse,
+  type PredictRequest,
+  type PredictResponse,
+  type RegressionRequest,
+  type RegressionResponse,
+  type ReloadConfigRequest,
+  type ReloadConfigResponse,
 } from '@maas/protos';
 import { DeadlineExceededError, UnimplementedError } from '@maas/errors';
 import { servableRequestFrom, type CallContext, type ServingBackend } from '@maas/serving-api';
-import type { ModelCatalog } from '@maas/registry';
 import type { ModelHost } from './model-host.js';
 import { checkMetadataFields, signatureMetadata } from './metadata.js';
 import { modelStatus } from './model-status.js';
@@ -32,7 +32,6 @@ function checkDeadline(context: CallContext, what: string): void {
 export class LocalBackend implements ServingBackend {
   constructor(
     private readonly host: ModelHost,
-    private readonly catalog: ModelCatalog,
     private readonly limits: DecodeLimits = {},
   ) {}
 
@@ -83,7 +82,13 @@ export class LocalBackend implements ServingBackend {
     throw new UnimplementedError('MultiInference is not implemented for ONNX models yet');
   }
 
-  async reloadConfig(_request: ReloadConfigRequest): Promise<ReloadConfigResponse> {
-    throw new UnimplementedError('HandleReloadConfigRequest is not implemented yet');
+  /** Same outcome in the gRPC status and in response.status (on failure clients see only the former). */
+  async reloadConfig(request: ReloadConfigRequest, context: CallContext): Promise<ReloadConfigResponse> {
+    await this.host.applyConfig(request.config ?? {}, context.deadline);
+    return {
+      status: { errorCode: Code.OK, errorMessage: '' },
+      // No counters are registered yet, so every requested metric is absent: TF reports those as 0.
+      metric: request.metricNames.map((name) => ({ name, int64ValueIncrease: 0n })),
+    };
   }
 }

@@ -1,4 +1,5 @@
-import { NotFoundError } from '@maas/errors';
+import { DeadlineExceededError, FailedPreconditionError, NotFoundError } from '@maas/errors';
+import type { ModelServerConfig } from '@maas/protos';
 import { defaultRuntimeOptions, type RuntimeOptions } from '@maas/onnx-runtime';
 import type { ModelCatalog, ModelEntry } from '@maas/registry';
 import type { ServableRequest } from '@maas/serving-api';
@@ -10,6 +11,8 @@ import { scanVersions } from './version-scan.js';
 export interface ModelHostOptions {
   /** Seconds between scans of the model base paths; 0 scans once, negative never rescans. */
   pollSeconds: number;
+  /** --allow_version_labels_for_unavailable_models: new labels may point at versions not loaded yet. */
+  allowUnavailableLabels?: boolean;
   runtime?: RuntimeOptions;
   log?: (message: string) => void;
 }
@@ -22,6 +25,8 @@ export class ModelHost {
   private readonly models = new Map<string, ServedModel>();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** Config replacements run one at a time, in arrival order. */
+  private configChain: Promise<void> = Promise.resolve();
   private readonly runtime: RuntimeOptions;
   private readonly log: (message: string) => void;
 
@@ -31,14 +36,48 @@ export class ModelHost {
   ) {
     this.runtime = options.runtime ?? defaultRuntimeOptions();
     this.log = options.log ?? (() => {});
-    catalog.on('change', (entries) => void this.follow(entries).catch((error) => this.log(`reconcile failed: ${String(error)}`)));
   }
 
   /** Loads what the catalogue wants and resolves once every model has an available version. */
   async start(): Promise<void> {
     await this.follow(this.catalog.list());
     await this.waitUntilServing();
+    this.applyLabels(this.catalog.list());
     this.schedulePoll();
+  }
+
+  /**
+   * Replaces the whole configuration (HandleReloadConfigRequest, or an edited config file): new
+   * models load and are waited for, removed ones unload after their in-flight requests, and
+   * labels change last, once the versions they name can be checked. A config that does not
+   * validate leaves everything as it was.
+   */
+  applyConfig(config: ModelServerConfig, deadline?: number): Promise<void> {
+    const applied = this.configChain.then(async () => {
+      const entries = this.catalog.replace(config);
+      await this.follow(entries);
+      await this.waitUntilServing(deadline);
+      this.applyLabels(entries);
+    });
+    this.configChain = applied.catch(() => {});
+    return applied;
+  }
+
+  /** Checks every label against loaded versions, then assigns them all or none (shared/spec §6.5). */
+  private applyLabels(entries: readonly ModelEntry[]): void {
+    for (const entry of entries) {
+      const model = this.models.get(entry.name)!;
+      for (const [label, version] of Object.entries(entry.labels)) {
+        const available = model.versions.get(version)?.state === VersionState.AVAILABLE;
+        const allowedNew = this.options.allowUnavailableLabels && model.labels[label] === undefined;
+        if (!available && !allowedNew) {
+          throw new FailedPreconditionError(
+            `Request to assign label to version ${version} of model ${entry.name}, which is not currently available for inference`,
+          );
+        }
+      }
+    }
+    for (const entry of entries) this.models.get(entry.name)!.labels = { ...entry.labels };
   }
 
   /** Brings the served set in line with the catalogue, then scans every model once. */
@@ -63,14 +102,20 @@ export class ModelHost {
     await Promise.all([...this.models.values()].map(async (model) => model.reconcile(await scanVersions(model.entry.basePath))));
   }
 
-  private async waitUntilServing(): Promise<void> {
+  /** Resolves once every model has an available version; fails if one of them cannot load. */
+  private async waitUntilServing(deadline?: number): Promise<void> {
     for (;;) {
-      const failed = [...this.models.values()].flatMap((m) => [...m.versions.values()].filter((v) => v.error));
-      if (failed.length > 0) {
-        throw new Error(`${failed.length} servable(s) did not become available: ${failed.map((v) => `${v.label}: ${v.error?.message}`).join('; ')}`);
-      }
       const waiting = [...this.models.values()].filter((m) => m.availableVersions().length === 0);
+      const failed = waiting.flatMap((m) => [...m.versions.values()].filter((v) => v.error));
+      if (failed.length > 0) {
+        throw new FailedPreconditionError(
+          `${failed.length} servable(s) did not become available: ${failed.map((v) => `${v.label}: ${v.error?.message}`).join('; ')}`,
+        );
+      }
       if (waiting.length === 0 || this.stopped) return;
+      if (deadline !== undefined && Date.now() >= deadline) {
+        throw new DeadlineExceededError(`Deadline exceeded waiting for ${waiting.map((m) => m.name).join(', ')} to become available`);
+      }
       this.log(`waiting for versions of ${waiting.map((m) => `${m.name} under ${m.entry.basePath}`).join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, Math.max(200, this.options.pollSeconds * 1000)));
       await this.scan();

@@ -19,6 +19,8 @@ export interface LeasedVersion {
 export class ServedModel {
   /** Every version ever tracked, including ended ones (GetModelStatus reports them). */
   readonly versions = new Map<number, ModelVersion>();
+  /** Label -> version; applied only after validation against what is loaded (see ModelHost.applyLabels). */
+  labels: Record<string, number> = {};
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(
@@ -97,7 +99,7 @@ export class ServedModel {
     } else {
       let number: number;
       if (choice.kind === 'label') {
-        const labelled = this.entry.labels[choice.label];
+        const labelled = this.labels[choice.label];
         if (labelled === undefined) throw new InvalidArgumentError(`Unrecognized servable version label: ${choice.label}`);
         number = labelled;
       } else {

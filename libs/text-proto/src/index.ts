@@ -1,0 +1,48 @@
+export { TextFormatError, type Position } from './errors.js';
+export { Tokenizer, describeToken, type Token, type Punctuation } from './tokenizer.js';
+export {
+  parseTextFormat,
+  fieldValues,
+  MAX_NESTING_DEPTH,
+  type MessageNode,
+  type FieldNode,
+  type ValueNode,
+  type ScalarNode,
+} from './parser.js';
+export {
+  parseMessage,
+  decodeMessage,
+  defaultMessage,
+  messageSchema,
+  scalar,
+  enumOf,
+  message,
+  wrapper,
+  mapOf,
+  any,
+  type ScalarType,
+  type EnumSchema,
+  type FieldType,
+  type FieldSchema,
+  type MessageSchema,
+} from './schema.js';
+export {
+  parseModelServerConfig,
+  parseBatchingParameters,
+  parseMonitoringConfig,
+  MODEL_SERVER_CONFIG_SCHEMA,
+  MODEL_CONFIG_LIST_SCHEMA,
+  MODEL_CONFIG_SCHEMA,
+  SERVABLE_VERSION_POLICY_SCHEMA,
+  LATEST_SCHEMA,
+  ALL_SCHEMA,
+  SPECIFIC_SCHEMA,
+  LOGGING_CONFIG_SCHEMA,
+  LOG_COLLECTOR_CONFIG_SCHEMA,
+  SAMPLING_CONFIG_SCHEMA,
+  PER_TASK_SAMPLING_CONFIG_SCHEMA,
+  MODEL_TYPE_ENUM,
+  BATCHING_PARAMETERS_SCHEMA,
+  MONITORING_CONFIG_SCHEMA,
+  PROMETHEUS_CONFIG_SCHEMA,
+} from './model-server-config.js';
