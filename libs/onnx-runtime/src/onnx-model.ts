@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { FailedPreconditionError } from '@maas/errors';
+import { ARRAY_TYPES, ortTypeForDataType } from '@maas/tensor-codec';
 import { defaultRuntimeOptions, sessionOptionsFor, type RuntimeOptions } from './runtime-options.js';
 import { runError } from './run-errors.js';
 import { signatureFromSession, type ModelSignature } from './signature.js';
 
 export type TensorMap = Record<string, ort.Tensor>;
+
 
 /** One model version loaded into one or more onnxruntime sessions. */
 export class OnnxModel {
@@ -47,6 +49,25 @@ export class OnnxModel {
     } finally {
       this.busy[index]!--;
     }
+  }
+
+  /**
+   * One run per session on a one-row input of zeros (symbolic dims as 1), so the first real
+   * request does not pay for onnxruntime's lazy allocations. Models whose inputs can't be
+   * synthesized this way (e.g. they need specific values) reject; callers treat that as advisory.
+   */
+  async warm(): Promise<void> {
+    const feeds: TensorMap = {};
+    for (const spec of this.signature.inputs) {
+      const dims = spec.shape.map((d) => (d < 0 ? 1 : d));
+      const count = dims.reduce((a, b) => a * b, 1);
+      const type = ortTypeForDataType(spec.dtype)!;
+      feeds[spec.name] =
+        type === 'string'
+          ? new ort.Tensor('string', new Array<string>(count).fill(''), dims)
+          : new ort.Tensor(type, new ARRAY_TYPES[type as keyof typeof ARRAY_TYPES](count), dims);
+    }
+    await Promise.all(this.sessions.map((s) => s.run(feeds)));
   }
 
   async release(): Promise<void> {

@@ -1,2 +1,4 @@
 export * from './serving-backend.js';
 export * from './model-spec.js';
+export * from './grpc/grpc-server.js';
+export * from './grpc/grpc-services.js';

@@ -2,3 +2,4 @@ export { decodeTensor, DEFAULT_MAX_ELEMENTS, type DecodeOptions } from './decode
 export { encodeTensor } from './encode.js';
 export { ortTypeForDataType, dataTypeForOrtType, dataTypeName } from './dtypes.js';
 export { shapeOf } from './shape.js';
+export { ARRAY_TYPES, type FixedWidthType, type NumericArray } from './typed-arrays.js';

@@ -1,8 +1,16 @@
 import { FlagError } from './flags.js';
 import { serveCommand } from './commands/serve.js';
+import { registryCommand } from './commands/registry.js';
+import { schedulerCommand } from './commands/scheduler.js';
+import { workerCommand } from './commands/worker.js';
+import { upCommand } from './commands/up.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
-  serve: { run: serveCommand, summary: 'serve models on one node (TF Serving flags)' },
+  serve: { run: serveCommand, summary: 'serve models on one node (TF Serving flags), no Redis needed' },
+  up: { run: upCommand, summary: 'start a local cluster: registry, scheduler and N workers' },
+  registry: { run: registryCommand, summary: 'cluster role: the model catalogue (needs Redis)' },
+  scheduler: { run: schedulerCommand, summary: 'cluster role: the front door, routing and placement (needs Redis)' },
+  worker: { run: workerCommand, summary: 'cluster role: runs the models placed on it (needs Redis)' },
 };
 
 function usage(): string {

@@ -1,7 +1,8 @@
 import type { ModelServerConfig } from '@maas/protos';
 import { ModelCatalog, pollConfigFile } from '@maas/registry';
 import { LocalBackend, ModelHost } from '@maas/worker';
-import { startGrpcServer, startRestServer, stopGrpcServer, stopRestServer } from '@maas/scheduler';
+import { addServingServices, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
+import { startRestServer, stopRestServer } from '@maas/scheduler';
 
 export interface SingleNodeOptions {
   host: string;
@@ -39,7 +40,7 @@ export async function startSingleNode(options: SingleNodeOptions): Promise<Singl
   });
   await host.start();
   const backend = new LocalBackend(host, { maxElements: options.maxTensorElements });
-  const grpc = await startGrpcServer(backend, { host: options.host, port: options.grpcPort, maxMessageBytes: options.maxMessageBytes });
+  const grpc = await startGrpcServer((server) => addServingServices(server, backend), { host: options.host, port: options.grpcPort, maxMessageBytes: options.maxMessageBytes });
   const rest =
     options.restPort !== undefined
       ? await startRestServer(backend, { host: options.host, port: options.restPort, maxBodyBytes: options.maxRestBodyBytes })

@@ -1,2 +1,2 @@
-export * from './grpc-server.js';
-export * from './grpc-services.js';
+export * from './cluster/scheduler.js';
+export * from './rest/index.js';

@@ -1,3 +1,4 @@
 export * from './model-host.js';
 export * from './local-backend.js';
 export * from './version-scan.js';
+export * from './cluster-worker.js';

@@ -15,12 +15,13 @@ import {
   type ReloadConfigRequest,
   type ReloadConfigResponse,
 } from '@maas/protos';
-import { DeadlineExceededError, UnimplementedError } from '@maas/errors';
+import { DeadlineExceededError } from '@maas/errors';
 import { servableRequestFrom, type CallContext, type ServingBackend } from '@maas/serving-api';
 import type { ModelHost } from './model-host.js';
 import { checkMetadataFields, signatureMetadata } from './metadata.js';
 import { modelStatus } from './model-status.js';
 import { checkSignatureName, encodeOutputs, preparePredict, type DecodeLimits } from './predict.js';
+import { checkExampleSignatureName, inferFromExamples, multiInferenceModelSpec, planTasks } from './examples/index.js';
 
 function checkDeadline(context: CallContext, what: string): void {
   if (context.deadline !== undefined && Date.now() >= context.deadline) {
@@ -70,16 +71,61 @@ export class LocalBackend implements ServingBackend {
     return modelStatus(request.modelSpec?.name ? this.host.model(request.modelSpec.name) : undefined, request);
   }
 
-  async classify(_request: ClassificationRequest): Promise<ClassificationResponse> {
-    throw new UnimplementedError('Classify is not implemented for ONNX models yet');
+  async classify(request: ClassificationRequest, context: CallContext): Promise<ClassificationResponse> {
+    const servable = servableRequestFrom(request.modelSpec);
+    const leased = this.host.lease(servable);
+    try {
+      checkExampleSignatureName(servable.signatureName);
+      const [result] = await inferFromExamples(leased.model, request.input, ['classify'], {
+        limits: this.limits,
+        beforeRun: () => checkDeadline(context, leased.version.label),
+      });
+      return {
+        result: result?.classificationResult,
+        modelSpec: { name: servable.name, version: BigInt(leased.version.version), signatureName: servable.signatureName },
+      };
+    } finally {
+      leased.release();
+    }
   }
 
-  async regress(_request: RegressionRequest): Promise<RegressionResponse> {
-    throw new UnimplementedError('Regress is not implemented for ONNX models yet');
+  async regress(request: RegressionRequest, context: CallContext): Promise<RegressionResponse> {
+    const servable = servableRequestFrom(request.modelSpec);
+    const leased = this.host.lease(servable);
+    try {
+      checkExampleSignatureName(servable.signatureName);
+      const [result] = await inferFromExamples(leased.model, request.input, ['regress'], {
+        limits: this.limits,
+        beforeRun: () => checkDeadline(context, leased.version.label),
+      });
+      return {
+        result: result?.regressionResult,
+        modelSpec: { name: servable.name, version: BigInt(leased.version.version), signatureName: servable.signatureName },
+      };
+    } finally {
+      leased.release();
+    }
   }
 
-  async multiInference(_request: MultiInferenceRequest): Promise<MultiInferenceResponse> {
-    throw new UnimplementedError('MultiInference is not implemented for ONNX models yet');
+  async multiInference(request: MultiInferenceRequest, context: CallContext): Promise<MultiInferenceResponse> {
+    const servable = servableRequestFrom(multiInferenceModelSpec(request));
+    const leased = this.host.lease(servable);
+    try {
+      const tasks = planTasks(request.tasks, servable.name);
+      const version = BigInt(leased.version.version);
+      const results = await inferFromExamples(leased.model, request.input, tasks.map((t) => t.method), {
+        limits: this.limits,
+        beforeRun: () => checkDeadline(context, leased.version.label),
+      });
+      return {
+        results: tasks.map((task, i) => ({
+          ...results[i],
+          modelSpec: { name: servable.name, version, signatureName: task.signatureName },
+        })),
+      };
+    } finally {
+      leased.release();
+    }
   }
 
   /** Same outcome in the gRPC status and in response.status (on failure clients see only the former). */

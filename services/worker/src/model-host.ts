@@ -135,6 +135,10 @@ export class ModelHost {
     return this.models.get(name);
   }
 
+  servedModels(): ServedModel[] {
+    return [...this.models.values()];
+  }
+
   /** Resolves a request to a loaded version and leases it; NOT_FOUND as TF Serving words it. */
   lease(request: Pick<ServableRequest, 'name' | 'choice'>): LeasedVersion {
     const model = this.models.get(request.name);

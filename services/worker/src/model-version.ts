@@ -13,6 +13,8 @@ export class ModelVersion {
   /** Why the version ended, when it ended in error (a gRPC/TF status code and message). */
   error?: { code: number; message: string };
   model?: OnnxModel;
+  /** Resident memory the load added (measured around it; reported for placement). */
+  memoryBytes = 0;
   private leases = 0;
   private drained?: () => void;
 
@@ -24,6 +26,10 @@ export class ModelVersion {
 
   get label(): string {
     return `${this.name}:${this.version}`;
+  }
+
+  get inFlight(): number {
+    return this.leases;
   }
 
   /** Takes a lease; the caller must call the returned function exactly once when done. */

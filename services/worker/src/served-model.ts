@@ -21,6 +21,8 @@ export class ServedModel {
   readonly versions = new Map<number, ModelVersion>();
   /** Label -> version; applied only after validation against what is loaded (see ModelHost.applyLabels). */
   labels: Record<string, number> = {};
+  /** Epoch ms of the last lease, for least-recently-used eviction. */
+  lastUsedAt = Date.now();
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(
@@ -65,7 +67,10 @@ export class ServedModel {
     this.versions.set(versionNumber, version);
     version.state = VersionState.LOADING;
     try {
+      const before = process.memoryUsage().rss;
       version.model = await OnnxModel.load(file, version.label, this.runtimeOptions);
+      await version.model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
+      version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
       version.state = VersionState.AVAILABLE;
       this.log(`loaded ${version.label} from ${file}`);
     } catch (error) {
@@ -110,6 +115,7 @@ export class ServedModel {
       else throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice: { kind: 'specific', version: number } })}`);
     }
     if (!version?.model) throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice })}`);
+    this.lastUsedAt = Date.now();
     return { version, model: version.model, release: version.lease() };
   }
 }

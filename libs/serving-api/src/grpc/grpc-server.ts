@@ -1,6 +1,4 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import type { ServingBackend } from '@maas/serving-api';
-import { addServingServices } from './grpc-services.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
@@ -11,13 +9,16 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
 }
 
-/** The front door's gRPC listener; resolves with the bound port (useful when asked for port 0). */
-export async function startGrpcServer(backend: ServingBackend, options: GrpcServerOptions): Promise<{ server: Server; port: number }> {
+/**
+ * A gRPC listener with the services `register` adds; resolves with the bound port (useful when
+ * asked for port 0).
+ */
+export async function startGrpcServer(register: (server: Server) => void, options: GrpcServerOptions): Promise<{ server: Server; port: number }> {
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
-  addServingServices(server, backend);
+  register(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),

@@ -18,7 +18,7 @@ import {
   ReloadConfigResponse,
 } from '@maas/protos';
 import { InvalidArgumentError, toGrpcError } from '@maas/errors';
-import type { CallContext, ServingBackend } from '@maas/serving-api';
+import type { CallContext, ServingBackend } from '../serving-backend.js';
 
 /** A request body that did not parse: answered INVALID_ARGUMENT instead of grpc-js's INTERNAL. */
 class UndecodableRequest {
@@ -28,7 +28,7 @@ class UndecodableRequest {
   ) {}
 }
 
-type AnyMethod = MethodDefinition<unknown, unknown>;
+export type AnyMethod = MethodDefinition<unknown, unknown>;
 type Encoder = { encode(message: never): { finish(): Uint8Array } };
 
 /** Response message per method, encoded straight into a Buffer view (no second copy). */
@@ -47,7 +47,7 @@ const RESPONSES: Record<string, Encoder> = {
  * INVALID_ARGUMENT naming the method), and responses are serialized without ts-proto's extra
  * Buffer.from copy of the encoded bytes.
  */
-function hardened(service: Record<string, AnyMethod>): ServiceDefinition {
+export function hardened(service: Record<string, AnyMethod>): ServiceDefinition {
   const definition: Record<string, AnyMethod> = {};
   for (const [key, method] of Object.entries(service)) {
     definition[key] = {
@@ -59,10 +59,12 @@ function hardened(service: Record<string, AnyMethod>): ServiceDefinition {
           return new UndecodableRequest(method.path, error instanceof Error ? error.message : String(error));
         }
       },
-      responseSerialize: (value: unknown) => {
-        const bytes = RESPONSES[key]!.encode(value as never).finish();
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      },
+      responseSerialize: RESPONSES[key]
+        ? (value: unknown) => {
+            const bytes = RESPONSES[key]!.encode(value as never).finish();
+            return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          }
+        : method.responseSerialize,
     };
   }
   return definition as ServiceDefinition;
@@ -76,7 +78,8 @@ function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
 
 type BackendMethod = (request: never, context: CallContext) => Promise<unknown>;
 
-function unary(handler: BackendMethod) {
+/** A grpc-js unary handler around an async method; thrown ServingErrors become gRPC statuses. */
+export function unary(handler: BackendMethod) {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
     const request = call.request;
     const answer =
@@ -90,20 +93,27 @@ function unary(handler: BackendMethod) {
   };
 }
 
-/** Registers PredictionService and ModelService, both answered by the backend. */
-export function addServingServices(server: Server, backend: ServingBackend): void {
+export function addPredictionService(server: Server, backend: ServingBackend): void {
   const bind = (method: BackendMethod) => unary(method.bind(backend));
-  const prediction: UntypedServiceImplementation = {
+  server.addService(hardened(PredictionServiceService as unknown as Record<string, AnyMethod>), {
     predict: bind(backend.predict),
     classify: bind(backend.classify),
     regress: bind(backend.regress),
     multiInference: bind(backend.multiInference),
     getModelMetadata: bind(backend.getModelMetadata),
-  };
-  const model: UntypedServiceImplementation = {
+  } satisfies UntypedServiceImplementation);
+}
+
+export function addModelService(server: Server, backend: Pick<ServingBackend, 'getModelStatus' | 'reloadConfig'>): void {
+  const bind = (method: BackendMethod) => unary(method.bind(backend));
+  server.addService(hardened(ModelServiceService as unknown as Record<string, AnyMethod>), {
     getModelStatus: bind(backend.getModelStatus),
     handleReloadConfigRequest: bind(backend.reloadConfig),
-  };
-  server.addService(hardened(PredictionServiceService as unknown as Record<string, AnyMethod>), prediction);
-  server.addService(hardened(ModelServiceService as unknown as Record<string, AnyMethod>), model);
+  } satisfies UntypedServiceImplementation);
+}
+
+/** Registers PredictionService and ModelService, both answered by the backend. */
+export function addServingServices(server: Server, backend: ServingBackend): void {
+  addPredictionService(server, backend);
+  addModelService(server, backend);
 }

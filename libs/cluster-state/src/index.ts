@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './keys.js';
+export * from './cluster-state.js';
+export * from './model-status.js';

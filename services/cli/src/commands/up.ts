@@ -1,0 +1,58 @@
+import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
+import { MODEL_SOURCE_FLAGS, REST_FLAGS } from '../common-flags.js';
+import { spawnRole, type RoleProcess } from '../child-role.js';
+import { startLocalRedis, type LocalRedis } from '../local-redis.js';
+import { announceReady, exitOnSignal, logger } from '../shutdown.js';
+
+const UP_FLAGS: Record<string, FlagSpec> = {
+  ...REST_FLAGS,
+  ...MODEL_SOURCE_FLAGS,
+  workers: { type: 'int', default: 2, help: 'number of worker processes' },
+  port: { type: 'int', default: 8500, help: "scheduler's gRPC port (0 picks a free port)" },
+  redis: { type: 'string', help: 'Redis URL (default: env REDIS_URL, else a redis-server started here)' },
+  redis_prefix: { type: 'string', default: 'maas:', help: 'prefix of every Redis key' },
+  help: { type: 'bool', default: false, help: 'print this help' },
+};
+
+/** Flags passed through to a role when they were given to `up`. */
+function passThrough(flags: Record<string, unknown>, names: string[]): string[] {
+  return names.filter((n) => flags[n] !== undefined).map((n) => `--${n}=${String(flags[n])}`);
+}
+
+/**
+ * A local cluster on loopback: a registry, a scheduler and N workers, each its own process, on a
+ * Redis (REDIS_URL, or one started here). Ctrl-C stops them all, workers last so requests drain.
+ */
+export async function upCommand(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, UP_FLAGS);
+  if (flags.help) return console.log(`usage: maas up [flags]\n${flagsHelp(UP_FLAGS)}`);
+  const log = logger('up');
+  let redis: LocalRedis | undefined;
+  const url = (flags.redis as string | undefined) ?? process.env.REDIS_URL ?? (redis = await startLocalRedis()).url;
+  log(`Redis at ${url}${redis ? ' (started here)' : ''}`);
+  const common = [`--redis=${url}`, `--redis_prefix=${String(flags.redis_prefix)}`, '--grpc_host=127.0.0.1'];
+  const relay = (role: string) => (line: string) => console.error(`${role.padEnd(10)}| ${line}`);
+  const roles: RoleProcess[] = [];
+  const stopAll = async () => {
+    // Front door first (no new requests), then the registry, then workers once in-flight work is done.
+    for (const role of [...roles].reverse()) await role.stop();
+    await redis?.stop();
+  };
+  try {
+    roles.push(await spawnRole(['registry', ...common, '--port=0', ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') }));
+    const workers = await Promise.all(
+      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0'], { onLog: relay(`worker-${i + 1}`) })),
+    );
+    roles.unshift(...workers);
+    const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...passThrough(flags, Object.keys(REST_FLAGS))], {
+      onLog: relay('scheduler'),
+    });
+    roles.push(scheduler);
+    log(`cluster up: scheduler gRPC :${scheduler.ready.grpcPort}${scheduler.ready.restPort ? `, REST :${scheduler.ready.restPort}` : ''}, ${workers.length} workers`);
+    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort })) });
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  exitOnSignal(stopAll, log);
+}

@@ -1,0 +1,1 @@
+export * from './child-role.js';

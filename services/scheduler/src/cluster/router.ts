@@ -1,0 +1,118 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ModelSpec } from '@maas/protos';
+import { InvalidArgumentError, NotFoundError, ServingError, UnavailableError } from '@maas/errors';
+import { describeServableRequest, servableRequestFrom, type VersionChoice } from '@maas/serving-api';
+import { candidatesFor, pickReplica, type Candidate } from './replica-picker.js';
+import type { WorkerView } from './worker-view.js';
+
+/** Without a client deadline a call still ends: a hung worker must not hold a request forever. */
+const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
+/** Codes after which the same call is tried on another replica (the request is idempotent). */
+const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
+const identity = (bytes: Buffer) => bytes;
+/** A worker's batch queue being full is an answer, not a sign the worker is gone (libs/batching). */
+const OVERLOAD_MESSAGE = /batch scheduling queue/;
+
+export interface RouterOptions {
+  maxMessageBytes: number;
+  maxAttempts: number;
+  log: (message: string) => void;
+}
+
+/**
+ * Sends encoded requests to a worker holding the model and returns the encoded response: tensors
+ * are never decoded on this hop. Picks replicas by power of two choices, retries a failed worker's
+ * call on another replica while the deadline allows, and passes the remaining deadline on.
+ */
+export class Router {
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly outstanding = new Map<string, number>();
+
+  constructor(
+    private readonly view: WorkerView,
+    private readonly options: RouterOptions,
+  ) {}
+
+  async forward(path: string, request: Buffer, spec: ModelSpec | undefined, deadline?: number): Promise<Buffer> {
+    const servable = servableRequestFrom(spec);
+    const entry = this.view.catalog.get(servable.name);
+    if (!entry) throw new NotFoundError(`Servable not found for request: ${describeServableRequest(servable)}`);
+    const choice = this.resolveLabel(servable.name, servable.choice, entry.labels);
+    const end = deadline ?? Date.now() + DEFAULT_FORWARD_TIMEOUT_MS;
+    let candidates = candidatesFor(this.view.routable(), servable.name, choice);
+    let lastError: ServingError | undefined;
+    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
+      const picked = pickReplica(candidates, this.outstanding);
+      if (!picked) break;
+      try {
+        return await this.call(picked, path, request, end);
+      } catch (error) {
+        const failure = error as ServingError;
+        if (!RETRYABLE.has(failure.code) || Date.now() >= end) throw failure;
+        lastError = failure;
+        this.options.log(`retrying ${path} for ${servable.name} elsewhere: ${picked.worker.id} answered ${failure.message}`);
+        candidates = candidates.filter((c) => c !== picked);
+      }
+    }
+    if (lastError) throw lastError;
+    throw this.noReplica(servable.name, choice);
+  }
+
+  private resolveLabel(name: string, choice: VersionChoice, labels: Record<string, number>): Exclude<VersionChoice, { kind: 'label' }> {
+    if (choice.kind !== 'label') return choice;
+    const version = labels[choice.label];
+    if (version === undefined) throw new InvalidArgumentError(`Unrecognized servable version label: ${choice.label}`);
+    return { kind: 'specific', version };
+  }
+
+  /** No replica can take it: the version exists nowhere (NOT_FOUND) or nothing is ready yet (UNAVAILABLE). */
+  private noReplica(name: string, choice: Exclude<VersionChoice, { kind: 'label' }>): ServingError {
+    const anyReady = candidatesFor(this.view.routable(), name, { kind: 'latest' }).length > 0;
+    if (anyReady) return new NotFoundError(`Servable not found for request: ${describeServableRequest({ name, choice })}`);
+    return new UnavailableError(`No ready replica of model ${name}: it is placed but not loaded yet, or its workers are gone; retry shortly`);
+  }
+
+  private client(address: string): grpc.Client {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+        'grpc.max_receive_message_length': this.options.maxMessageBytes,
+        'grpc.max_send_message_length': this.options.maxMessageBytes,
+        // Pings find a worker that stopped answering (hung, or its host gone) within seconds.
+        'grpc.keepalive_time_ms': 2000,
+        'grpc.keepalive_timeout_ms': 2000,
+        'grpc.keepalive_permit_without_calls': 1,
+      });
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  private async call(candidate: Candidate, path: string, request: Buffer, deadline: number): Promise<Buffer> {
+    const id = candidate.worker.id;
+    this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + 1);
+    try {
+      return await this.forwardTo(candidate.worker.address, path, request, deadline);
+    } catch (error) {
+      const failure = error as ServingError;
+      // A transport failure (not the worker's own overload answer) means the worker is gone for now.
+      if (failure.code === grpc.status.UNAVAILABLE && !OVERLOAD_MESSAGE.test(failure.message)) this.view.suspect(id);
+      throw failure;
+    } finally {
+      this.outstanding.set(id, (this.outstanding.get(id) ?? 1) - 1);
+    }
+  }
+
+  /** One unary call of encoded bytes to a given address; failures come back as ServingErrors. */
+  forwardTo(address: string, path: string, request: Buffer, deadline = Date.now() + DEFAULT_FORWARD_TIMEOUT_MS): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      this.client(address).makeUnaryRequest(path, identity, identity, request, new grpc.Metadata(), { deadline }, (error, response) =>
+        error ? reject(new ServingError(error.code, error.details || error.message)) : resolve(response!),
+      );
+    });
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+  }
+}

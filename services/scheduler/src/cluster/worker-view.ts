@@ -1,0 +1,60 @@
+import { ModelServerConfig } from '@maas/protos';
+import type { ClusterState, StoredCatalog, WorkerReport } from '@maas/cluster-state';
+import { entriesFromConfig, type ModelEntry } from '@maas/registry';
+
+/**
+ * The scheduler's picture of the cluster: live workers' reports and the catalogue, refreshed from
+ * Redis on a short period. When Redis is unreachable the last picture stays in use, so models
+ * already placed keep being served; it is rebuilt from the workers' own reports when Redis returns.
+ */
+export class WorkerView {
+  workers: WorkerReport[] = [];
+  catalog = new Map<string, ModelEntry>();
+  storedCatalog?: StoredCatalog;
+  private catalogRevision = -1;
+  private timer?: NodeJS.Timeout;
+  /** Workers a call just failed on; skipped until their next report says otherwise. */
+  private readonly suspects = new Map<string, number>();
+
+  constructor(
+    private readonly state: ClusterState,
+    private readonly refreshMs: number,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.refresh().catch((error: Error) => this.log(`initial refresh failed: ${error.message}`));
+    const loop = () => {
+      this.timer = setTimeout(() => void this.refresh().catch(() => {}).finally(loop), this.refreshMs);
+    };
+    loop();
+  }
+
+  async refresh(): Promise<void> {
+    const [workers, stored] = await Promise.all([this.state.liveWorkers(), this.state.catalog()]);
+    this.workers = workers;
+    if (stored && stored.revision !== this.catalogRevision) {
+      this.catalog = new Map(entriesFromConfig(ModelServerConfig.decode(Buffer.from(stored.config, 'base64'))).map((e) => [e.name, e]));
+      this.catalogRevision = stored.revision;
+    }
+    if (stored) this.storedCatalog = stored;
+  }
+
+  /** Marks a worker unusable until a report newer than now arrives. */
+  suspect(workerId: string): void {
+    this.suspects.set(workerId, Date.now());
+  }
+
+  /** Workers that can take new requests. */
+  routable(): WorkerReport[] {
+    return this.workers.filter((w) => {
+      if (w.draining) return false;
+      const since = this.suspects.get(w.id);
+      return since === undefined || w.reportedAt > since;
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
