@@ -1,0 +1,8 @@
+export { DynamicBatcher, type RunBatch, type SubmitOptions } from './dynamic-batcher.js';
+export {
+  batchingOptionsFromParameters,
+  defaultBatchingOptions,
+  validateBatchingOptions,
+  type BatchingOptions,
+} from './options.js';
+export { concatRows, requestRows, shapeSignature, sliceRows, splitRows, type RowSlice, type TensorMap } from './tensor-rows.js';
