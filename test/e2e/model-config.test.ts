@@ -101,12 +101,16 @@ describe('model config file, labels and HandleReloadConfigRequest', () => {
   });
 
   test('a label on a version that is not loaded is FAILED_PRECONDITION', async () => {
-    const config = { model_config_list: { config: [modelConfig('adder', adderPath, { version_labels: { stable: '3' } })] } };
+    const config = { model_config_list: { config: [
+      modelConfig('adder', adderPath, { model_version_policy: { specific: { versions: ['1', '2'] } }, version_labels: { stable: '3' } }),
+      modelConfig('doubler', doublerPath, { model_version_policy: { all: {} } }),
+    ] } };
     await assert.rejects(reload(config), (e: UnaryError) => e.code === grpc.status.FAILED_PRECONDITION && /assign label to version 3 of model adder/.test(e.details));
+    // The labels stay as they were.
+    assert.deepEqual(await predict({ name: 'adder', version_label: 'stable' }), { version: '1', value: 1 });
   });
 
   test('a reload under load swaps models, policies and labels with no failed request', async () => {
-    // Restore the first config (the refused label above changed the policy to latest 1).
     await reload({ model_config_list: { config: [
       modelConfig('adder', adderPath, { model_version_policy: { specific: { versions: ['1', '2'] } }, version_labels: { stable: '1', canary: '2' } }),
       modelConfig('doubler', doublerPath, { model_version_policy: { all: {} } }),

@@ -32,6 +32,8 @@ export interface WorkerReport {
   inFlight: number;
   startedAt: number;
   reportedAt: number;
+  /** How long this report stands without renewal (its Redis TTL). */
+  ttlMs: number;
   /** True while it drains for shutdown: route nothing new to it. */
   draining: boolean;
 }

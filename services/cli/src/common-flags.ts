@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelServerConfig } from '@maas/protos';
+import { batchingOptionsFromParameters } from '@maas/batching';
 import { readModelServerConfig } from '@maas/registry';
+import { parseBatchingParameters, TextFormatError } from '@maas/text-proto';
+import type { BatchingConfig } from '@maas/worker';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@maas/serving-api';
 import { DEFAULT_MAX_REST_BODY_BYTES } from '@maas/scheduler';
 import { FlagError, type FlagSpec, type FlagValues } from './flags.js';
@@ -33,6 +37,34 @@ export const CLUSTER_FLAGS: Record<string, FlagSpec> = {
   advertise_host: { type: 'string', default: '127.0.0.1', help: 'host other processes use to reach this one' },
   heartbeat_ms: { type: 'int', default: 1000, help: 'period of reports to Redis' },
 };
+
+/** TF Serving's batching switches (shared/spec §8). */
+export const BATCHING_FLAGS: Record<string, FlagSpec> = {
+  enable_batching: { type: 'bool', default: false, help: 'batch requests dynamically per model version' },
+  batching_parameters_file: { type: 'string', help: 'text-format BatchingParameters (needs --enable_batching)' },
+  enable_per_model_batching_parameters: { type: 'bool', default: false, help: "read batching_params.pbtxt in each version directory" },
+};
+
+/** The batching config the flags ask for; start-up errors as TF Serving words them. */
+export async function batchingConfigFrom(flags: FlagValues): Promise<BatchingConfig | undefined> {
+  const file = flags.batching_parameters_file as string | undefined;
+  if (!flags.enable_batching) {
+    if (file) throw new FlagError('--batching_parameters_file requires --enable_batching');
+    return undefined;
+  }
+  let text = '';
+  if (file) {
+    text = await readFile(file, 'utf8').catch((error: Error) => {
+      throw new FlagError(`cannot read --batching_parameters_file ${file}: ${error.message}`);
+    });
+  }
+  try {
+    return { options: batchingOptionsFromParameters(parseBatchingParameters(text)), perModel: flags.enable_per_model_batching_parameters as boolean };
+  } catch (error) {
+    if (error instanceof TextFormatError) throw new FlagError(`${file}: ${error.message}`);
+    throw error;
+  }
+}
 
 /** TF Serving's 0 means "no REST", so a free port is asked for with -1. */
 export function restPortFrom(flag: number): number | undefined {

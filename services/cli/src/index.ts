@@ -1,1 +1,2 @@
 export * from './child-role.js';
+export * from './local-redis.js';

@@ -1,6 +1,6 @@
 import type { ModelServerConfig } from '@maas/protos';
 import { ModelCatalog, pollConfigFile } from '@maas/registry';
-import { LocalBackend, ModelHost } from '@maas/worker';
+import { LocalBackend, ModelHost, type BatchingConfig } from '@maas/worker';
 import { addServingServices, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
 import { startRestServer, stopRestServer } from '@maas/scheduler';
 
@@ -14,6 +14,7 @@ export interface SingleNodeOptions {
   maxTensorElements?: number;
   pollSeconds: number;
   allowUnavailableLabels: boolean;
+  batching?: BatchingConfig;
   config: ModelServerConfig;
   /** The config file to re-read, when the config came from one and polling is on. */
   configFile?: { path: string; text: string; pollSeconds: number };
@@ -36,6 +37,7 @@ export async function startSingleNode(options: SingleNodeOptions): Promise<Singl
   const host = new ModelHost(catalog, {
     pollSeconds: options.pollSeconds,
     allowUnavailableLabels: options.allowUnavailableLabels,
+    batching: options.batching,
     log: options.log,
   });
   await host.start();

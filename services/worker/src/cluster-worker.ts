@@ -6,6 +6,7 @@ import { ModelCatalog } from '@maas/registry';
 import { addPredictionService, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
 import { LocalBackend } from './local-backend.js';
 import { ModelHost } from './model-host.js';
+import type { BatchingConfig } from './version-runner.js';
 
 export interface ClusterWorkerOptions {
   state: ClusterState;
@@ -16,6 +17,7 @@ export interface ClusterWorkerOptions {
   port: number;
   maxMessageBytes: number;
   heartbeatMs: number;
+  batching?: BatchingConfig;
   /** A report expires this long after its last renewal (a dead worker leaves routing then). */
   reportTtlMs: number;
   log: (message: string) => void;
@@ -49,7 +51,7 @@ function modelReports(host: ModelHost): ModelReport[] {
  */
 export async function startClusterWorker(options: ClusterWorkerOptions): Promise<ClusterWorker> {
   const id = options.id ?? randomUUID();
-  const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, log: options.log });
+  const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, batching: options.batching, log: options.log });
   await host.start();
   const backend = new LocalBackend(host);
   const grpc = await startGrpcServer((server) => addPredictionService(server, backend), { host: options.bindHost, port: options.port, maxMessageBytes: options.maxMessageBytes });
@@ -66,6 +68,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     inFlight: host.servedModels().reduce((sum, m) => sum + [...m.versions.values()].reduce((s, v) => s + v.inFlight, 0), 0),
     startedAt,
     reportedAt: Date.now(),
+    ttlMs: options.reportTtlMs,
     draining,
   });
 

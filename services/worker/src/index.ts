@@ -2,3 +2,4 @@ export * from './model-host.js';
 export * from './local-backend.js';
 export * from './version-scan.js';
 export * from './cluster-worker.js';
+export * from './version-runner.js';

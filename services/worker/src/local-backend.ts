@@ -43,7 +43,7 @@ export class LocalBackend implements ServingBackend {
       checkSignatureName(servable.signatureName);
       const { feeds, outputs } = preparePredict(leased.model.signature, request, this.limits);
       checkDeadline(context, leased.version.label);
-      const results = await leased.model.run(feeds, outputs.map((o) => o.name));
+      const results = await leased.runner.run(feeds, outputs.map((o) => o.name), context);
       return {
         outputs: encodeOutputs(outputs, results),
         modelSpec: { name: servable.name, version: BigInt(leased.version.version), signatureName: servable.signatureName },

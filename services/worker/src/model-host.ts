@@ -7,6 +7,7 @@ import { describeServableRequest } from '@maas/serving-api';
 import { ServedModel, type LeasedVersion } from './served-model.js';
 import { VersionState } from './model-version.js';
 import { scanVersions } from './version-scan.js';
+import type { BatchingConfig } from './version-runner.js';
 
 export interface ModelHostOptions {
   /** Seconds between scans of the model base paths; 0 scans once, negative never rescans. */
@@ -14,6 +15,8 @@ export interface ModelHostOptions {
   /** --allow_version_labels_for_unavailable_models: new labels may point at versions not loaded yet. */
   allowUnavailableLabels?: boolean;
   runtime?: RuntimeOptions;
+  /** Dynamic batching for every version (undefined: run each request on its own). */
+  batching?: BatchingConfig;
   log?: (message: string) => void;
 }
 
@@ -23,6 +26,8 @@ export interface ModelHostOptions {
  */
 export class ModelHost {
   private readonly models = new Map<string, ServedModel>();
+  /** Models removed from the catalogue; GetModelStatus still reports their ended versions, as TF Serving does. */
+  private readonly retired = new Map<string, ServedModel>();
   private timer?: NodeJS.Timeout;
   private stopped = false;
   /** Config replacements run one at a time, in arrival order. */
@@ -86,13 +91,15 @@ export class ModelHost {
     for (const [name, model] of this.models) {
       if (!names.has(name)) {
         this.models.delete(name);
+        this.retired.set(name, model);
         await model.unloadAll();
       }
     }
     for (const entry of entries) {
       const existing = this.models.get(entry.name);
       if (existing) existing.entry = entry;
-      else this.models.set(entry.name, new ServedModel(entry, this.runtime, this.log));
+      else this.models.set(entry.name, new ServedModel(entry, this.runtime, this.options.batching, this.log));
+      this.retired.delete(entry.name);
     }
     await this.scan();
   }
@@ -131,8 +138,9 @@ export class ModelHost {
     }, this.options.pollSeconds * 1000);
   }
 
+  /** A served or retired model (status only; requests lease through lease()). */
   model(name: string): ServedModel | undefined {
-    return this.models.get(name);
+    return this.models.get(name) ?? this.retired.get(name);
   }
 
   servedModels(): ServedModel[] {

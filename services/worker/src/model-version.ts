@@ -1,5 +1,6 @@
 import { ModelVersionStatus_State as State } from '@maas/protos';
 import type { OnnxModel } from '@maas/onnx-runtime';
+import type { VersionRunner } from './version-runner.js';
 
 export { State as VersionState };
 
@@ -13,6 +14,7 @@ export class ModelVersion {
   /** Why the version ended, when it ended in error (a gRPC/TF status code and message). */
   error?: { code: number; message: string };
   model?: OnnxModel;
+  runner?: VersionRunner;
   /** Resident memory the load added (measured around it; reported for placement). */
   memoryBytes = 0;
   private leases = 0;

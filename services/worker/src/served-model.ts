@@ -4,10 +4,12 @@ import type { ModelEntry } from '@maas/registry';
 import { describeServableRequest, type VersionChoice } from '@maas/serving-api';
 import { ModelVersion, VersionState } from './model-version.js';
 import { selectVersions } from './version-policy.js';
+import { runnerFor, type BatchingConfig, type VersionRunner } from './version-runner.js';
 
 export interface LeasedVersion {
   version: ModelVersion;
   model: OnnxModel;
+  runner: VersionRunner;
   release: () => void;
 }
 
@@ -28,6 +30,7 @@ export class ServedModel {
   constructor(
     public entry: ModelEntry,
     private readonly runtimeOptions: RuntimeOptions,
+    private readonly batching: BatchingConfig | undefined,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -71,6 +74,7 @@ export class ServedModel {
       version.model = await OnnxModel.load(file, version.label, this.runtimeOptions);
       await version.model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
       version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
+      version.runner = await runnerFor(version.model, file, this.batching);
       version.state = VersionState.AVAILABLE;
       this.log(`loaded ${version.label} from ${file}`);
     } catch (error) {
@@ -84,8 +88,10 @@ export class ServedModel {
   private async unload(version: ModelVersion): Promise<void> {
     version.state = VersionState.UNLOADING;
     await version.drain();
+    await version.runner?.close();
     await version.model?.release();
     version.model = undefined;
+    version.runner = undefined;
     version.state = VersionState.END;
     this.log(`unloaded ${version.label}`);
   }
@@ -114,8 +120,8 @@ export class ServedModel {
       if (candidate?.state === VersionState.AVAILABLE) version = candidate;
       else throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice: { kind: 'specific', version: number } })}`);
     }
-    if (!version?.model) throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice })}`);
+    if (!version?.model || !version.runner) throw new NotFoundError(`Servable not found for request: ${describeServableRequest({ name: this.name, choice })}`);
     this.lastUsedAt = Date.now();
-    return { version, model: version.model, release: version.lease() };
+    return { version, model: version.model, runner: version.runner, release: version.lease() };
   }
 }

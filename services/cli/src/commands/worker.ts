@@ -1,12 +1,13 @@
 import { ClusterState } from '@maas/cluster-state';
 import { startClusterWorker } from '@maas/worker';
 import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
-import { CLUSTER_FLAGS, LISTEN_FLAGS, redisUrlFrom } from '../common-flags.js';
+import { BATCHING_FLAGS, CLUSTER_FLAGS, LISTEN_FLAGS, batchingConfigFrom, redisUrlFrom } from '../common-flags.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 
 const WORKER_FLAGS: Record<string, FlagSpec> = {
   ...LISTEN_FLAGS,
   ...CLUSTER_FLAGS,
+  ...BATCHING_FLAGS,
   port: { type: 'int', default: 0, help: 'gRPC port of this worker (0 picks a free port)' },
   worker_id: { type: 'string', help: 'stable id (default: a new UUID each start)' },
 };
@@ -25,6 +26,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     port: flags.port as number,
     maxMessageBytes: flags.grpc_max_message_bytes as number,
     heartbeatMs,
+    batching: await batchingConfigFrom(flags),
     reportTtlMs: heartbeatMs * 3,
     log,
   });

@@ -15,6 +15,8 @@ export class WorkerView {
   private timer?: NodeJS.Timeout;
   /** Workers a call just failed on; skipped until their next report says otherwise. */
   private readonly suspects = new Map<string, number>();
+  /** Local time each worker's report was last read from Redis. */
+  private readonly seenAt = new Map<string, number>();
 
   constructor(
     private readonly state: ClusterState,
@@ -32,7 +34,14 @@ export class WorkerView {
 
   async refresh(): Promise<void> {
     const [workers, stored] = await Promise.all([this.state.liveWorkers(), this.state.catalog()]);
-    this.workers = workers;
+    const now = Date.now();
+    for (const w of workers) this.seenAt.set(w.id, now);
+    // A worker missing from Redis stays until its own report would have expired: after a Redis
+    // restart or flush, live workers re-report within one heartbeat and routing never notices.
+    const fresh = new Set(workers.map((w) => w.id));
+    const lingering = this.workers.filter((w) => !fresh.has(w.id) && now - (this.seenAt.get(w.id) ?? 0) < w.ttlMs);
+    for (const w of this.workers) if (!fresh.has(w.id) && !lingering.includes(w)) this.seenAt.delete(w.id);
+    this.workers = [...workers, ...lingering];
     if (stored && stored.revision !== this.catalogRevision) {
       this.catalog = new Map(entriesFromConfig(ModelServerConfig.decode(Buffer.from(stored.config, 'base64'))).map((e) => [e.name, e]));
       this.catalogRevision = stored.revision;

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { batchingOptionsFromParameters, DynamicBatcher, type BatchingOptions } from '@maas/batching';
+import type { OnnxModel, TensorMap } from '@maas/onnx-runtime';
+import type { CallContext } from '@maas/serving-api';
+import { parseBatchingParameters } from '@maas/text-proto';
+
+/** How a loaded version executes requests: straight onnxruntime runs, or through a dynamic batcher. */
+export interface VersionRunner {
+  run(feeds: TensorMap, outputNames: readonly string[], context: CallContext): Promise<TensorMap>;
+  close(): Promise<void>;
+}
+
+export interface BatchingConfig {
+  /** --enable_batching with --batching_parameters_file (or TF's defaults). */
+  options: BatchingOptions;
+  /** --enable_per_model_batching_parameters: a version directory's batching_params.pbtxt overrides. */
+  perModel: boolean;
+}
+
+export const PER_MODEL_BATCHING_FILE = 'batching_params.pbtxt';
+
+function direct(model: OnnxModel): VersionRunner {
+  return { run: (feeds, outputNames) => model.run(feeds, outputNames), close: async () => {} };
+}
+
+/**
+ * Requests share batches, so a batch computes every output and each request keeps the ones it
+ * asked for (what output_filter costs under batching).
+ */
+function batched(model: OnnxModel, options: BatchingOptions): VersionRunner {
+  const allOutputs = model.signature.outputs.map((o) => o.name);
+  const batcher = new DynamicBatcher(model.label, options, (feeds) => model.run(feeds, allOutputs));
+  return {
+    async run(feeds, outputNames, context) {
+      const results = await batcher.submit(feeds, { deadline: context.deadline });
+      return Object.fromEntries(outputNames.map((name) => [name, results[name]!]));
+    },
+    close: () => batcher.close(),
+  };
+}
+
+/** Per-model parameters replace the global file's, keeping its thread settings (TF's rule). */
+async function perModelOptions(modelFile: string, global: BatchingOptions): Promise<BatchingOptions> {
+  const file = join(dirname(modelFile), PER_MODEL_BATCHING_FILE);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return global;
+  return batchingOptionsFromParameters(parseBatchingParameters(text), { numBatchThreads: global.numBatchThreads });
+}
+
+export async function runnerFor(model: OnnxModel, modelFile: string, batching: BatchingConfig | undefined): Promise<VersionRunner> {
+  if (!batching) return direct(model);
+  const options = batching.perModel ? await perModelOptions(modelFile, batching.options) : batching.options;
+  return batched(model, options);
+}
