@@ -1,9 +1,13 @@
+import type { ModelLoad, ScalingSettings, VersionProfile } from './scaling-types.js';
+
 /** What a worker can run, reported when it registers. */
 export interface WorkerCapacity {
   cores: number;
   memoryBytes: number;
   /** onnxruntime execution providers usable here, e.g. ['cpu'] or ['webgpu', 'cpu']. */
   providers: string[];
+  /** Total memory of this worker's GPUs (0 without one). */
+  gpuMemoryBytes: number;
 }
 
 export interface VersionReport {
@@ -13,6 +17,12 @@ export interface VersionReport {
   error?: { code: number; message: string };
   /** Resident memory the load added, measured around it. */
   memoryBytes: number;
+  /** GPU memory the load added (driver's numbers), 0 on cpu. */
+  gpuMemoryBytes: number;
+  /** Execution provider it runs on. */
+  provider: string;
+  /** What the vertical profiler chose for this version here, when it ran. */
+  profile?: VersionProfile;
 }
 
 export interface ModelReport {
@@ -20,6 +30,8 @@ export interface ModelReport {
   versions: VersionReport[];
   /** Epoch ms of the last request, for least-recently-used eviction. */
   lastUsedAt: number;
+  /** Load counters for the autoscaler. */
+  load?: ModelLoad;
 }
 
 /** A worker's heartbeat: who it is, where it listens, what it holds. Expires unless renewed. */
@@ -38,8 +50,8 @@ export interface WorkerReport {
   draining: boolean;
 }
 
-/** Per-model settings the registry keeps beyond TF Serving's ModelConfig. */
-export interface ReplicaRange {
+/** Per-model settings the registry keeps beyond TF Serving's ModelConfig: replica range and autoscaling. */
+export interface ReplicaRange extends ScalingSettings {
   min: number;
   max: number;
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { FailedPreconditionError } from '@maas/errors';
-import { ARRAY_TYPES, ortTypeForDataType } from '@maas/tensor-codec';
+import { AUTO_PROVIDER, chooseProvider } from './provider-choice.js';
+import { zeroFeeds } from './zero-feeds.js';
 import { defaultRuntimeOptions, sessionOptionsFor, type RuntimeOptions } from './runtime-options.js';
 import { runError } from './run-errors.js';
 import { signatureFromSession, type ModelSignature } from './signature.js';
@@ -18,23 +19,27 @@ export class OnnxModel {
     readonly label: string,
     readonly signature: ModelSignature,
     private readonly sessions: ort.InferenceSession[],
+    /** The execution provider the sessions were built for (onnxruntime may still run some nodes on cpu). */
+    readonly provider: string,
   ) {
     this.busy = sessions.map(() => 0);
   }
 
+  /** `executionProviders: ['auto']` picks the fastest usable provider that agrees with cpu (see chooseProvider). */
   static async load(file: string, label: string, options: RuntimeOptions = defaultRuntimeOptions()): Promise<OnnxModel> {
     const bytes = await readFile(file);
-    const sessionOptions = sessionOptionsFor(options);
     const sessions: ort.InferenceSession[] = [];
     try {
+      const providers = options.executionProviders.includes(AUTO_PROVIDER) ? await chooseProvider(bytes, options) : options.executionProviders;
+      const sessionOptions = sessionOptionsFor({ ...options, executionProviders: providers });
       for (let i = 0; i < Math.max(1, options.instances); i++) {
         sessions.push(await ort.InferenceSession.create(bytes, sessionOptions));
       }
+      return new OnnxModel(label, signatureFromSession(sessions[0]!, file), sessions, providers[0] ?? 'cpu');
     } catch (error) {
       await Promise.all(sessions.map((s) => s.release()));
       throw new FailedPreconditionError(`Failed to load ${label} from ${file}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return new OnnxModel(label, signatureFromSession(sessions[0]!, file), sessions);
   }
 
   /** Runs on the least busy session; errors come back typed (see runError). */
@@ -57,16 +62,7 @@ export class OnnxModel {
    * synthesized this way (e.g. they need specific values) reject; callers treat that as advisory.
    */
   async warm(): Promise<void> {
-    const feeds: TensorMap = {};
-    for (const spec of this.signature.inputs) {
-      const dims = spec.shape.map((d) => (d < 0 ? 1 : d));
-      const count = dims.reduce((a, b) => a * b, 1);
-      const type = ortTypeForDataType(spec.dtype)!;
-      feeds[spec.name] =
-        type === 'string'
-          ? new ort.Tensor('string', new Array<string>(count).fill(''), dims)
-          : new ort.Tensor(type, new ARRAY_TYPES[type as keyof typeof ARRAY_TYPES](count), dims);
-    }
+    const feeds = zeroFeeds(this.signature);
     await Promise.all(this.sessions.map((s) => s.run(feeds)));
   }
 

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { defaultRuntimeOptions, type RuntimeOptions } from '@maas/onnx-runtime';
 import { join, resolve } from 'node:path';
 import type { ModelServerConfig } from '@maas/protos';
 import { batchingOptionsFromParameters } from '@maas/batching';
@@ -37,6 +39,24 @@ export const CLUSTER_FLAGS: Record<string, FlagSpec> = {
   advertise_host: { type: 'string', default: '127.0.0.1', help: 'host other processes use to reach this one' },
   heartbeat_ms: { type: 'int', default: 1000, help: 'period of reports to Redis' },
 };
+
+/** How sessions are built on this host (a model's <base_path>/runtime.json overrides per model). */
+export const RUNTIME_FLAGS: Record<string, FlagSpec> = {
+  execution_providers: { type: 'string', default: 'cpu', help: "ordered onnxruntime providers, e.g. 'webgpu,cpu', or 'auto' (fastest that agrees with cpu)" },
+  intra_op_threads: { type: 'int', help: 'threads per run inside an operator (default: cores / session instances)' },
+  session_instances: { type: 'int', help: 'sessions per model version (default: 1, or 2 on 8+ cores)' },
+};
+
+export function runtimeOptionsFrom(flags: FlagValues): RuntimeOptions {
+  const defaults = defaultRuntimeOptions();
+  const instances = (flags.session_instances as number | undefined) ?? defaults.instances;
+  return {
+    ...defaults,
+    instances,
+    intraOpThreads: (flags.intra_op_threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / instances)),
+    executionProviders: String(flags.execution_providers).split(',').map((p) => p.trim()).filter(Boolean),
+  };
+}
 
 /** TF Serving's batching switches (shared/spec §8). */
 export const BATCHING_FLAGS: Record<string, FlagSpec> = {

@@ -1,4 +1,5 @@
 import type { ModelServerConfig } from '@maas/protos';
+import type { RuntimeOptions } from '@maas/onnx-runtime';
 import { ModelCatalog, pollConfigFile } from '@maas/registry';
 import { LocalBackend, ModelHost, type BatchingConfig } from '@maas/worker';
 import { addServingServices, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
@@ -15,6 +16,7 @@ export interface SingleNodeOptions {
   pollSeconds: number;
   allowUnavailableLabels: boolean;
   batching?: BatchingConfig;
+  runtime?: RuntimeOptions;
   config: ModelServerConfig;
   /** The config file to re-read, when the config came from one and polling is on. */
   configFile?: { path: string; text: string; pollSeconds: number };
@@ -38,6 +40,7 @@ export async function startSingleNode(options: SingleNodeOptions): Promise<Singl
     pollSeconds: options.pollSeconds,
     allowUnavailableLabels: options.allowUnavailableLabels,
     batching: options.batching,
+    runtime: options.runtime,
     log: options.log,
   });
   await host.start();

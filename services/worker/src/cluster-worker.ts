@@ -1,11 +1,13 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { ModelServerConfig } from '@maas/protos';
+import type { RuntimeOptions } from '@maas/onnx-runtime';
 import { ClusterState, type ModelReport, type StoredCatalog, type WorkerReport } from '@maas/cluster-state';
 import { ModelCatalog } from '@maas/registry';
 import { addPredictionService, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
 import { LocalBackend } from './local-backend.js';
 import { ModelHost } from './model-host.js';
+import { detectDevices } from './devices.js';
 import type { BatchingConfig } from './version-runner.js';
 
 export interface ClusterWorkerOptions {
@@ -18,6 +20,7 @@ export interface ClusterWorkerOptions {
   maxMessageBytes: number;
   heartbeatMs: number;
   batching?: BatchingConfig;
+  runtime?: RuntimeOptions;
   /** A report expires this long after its last renewal (a dead worker leaves routing then). */
   reportTtlMs: number;
   log: (message: string) => void;
@@ -40,7 +43,14 @@ function modelReports(host: ModelHost): ModelReport[] {
   return host.servedModels().map((model) => ({
     name: model.name,
     lastUsedAt: model.lastUsedAt,
-    versions: [...model.versions.values()].map((v) => ({ version: v.version, state: v.state, error: v.error, memoryBytes: v.memoryBytes })),
+    versions: [...model.versions.values()].map((v) => ({
+      version: v.version,
+      state: v.state,
+      error: v.error,
+      memoryBytes: v.memoryBytes,
+      gpuMemoryBytes: v.gpuMemoryBytes,
+      provider: v.model?.provider ?? 'cpu',
+    })),
   }));
 }
 
@@ -51,11 +61,19 @@ function modelReports(host: ModelHost): ModelReport[] {
  */
 export async function startClusterWorker(options: ClusterWorkerOptions): Promise<ClusterWorker> {
   const id = options.id ?? randomUUID();
-  const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, batching: options.batching, log: options.log });
+  const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, batching: options.batching, runtime: options.runtime, log: options.log });
   await host.start();
   const backend = new LocalBackend(host);
   const grpc = await startGrpcServer((server) => addPredictionService(server, backend), { host: options.bindHost, port: options.port, maxMessageBytes: options.maxMessageBytes });
   const address = `${options.advertiseHost}:${grpc.port}`;
+  const devices = await detectDevices();
+  const capacity = {
+    cores: availableParallelism(),
+    memoryBytes: totalmem(),
+    providers: devices.providers.filter((p) => p.usable).map((p) => p.name),
+    gpuMemoryBytes: devices.gpus.reduce((sum, g) => sum + g.memoryTotalBytes, 0),
+  };
+  options.log(`devices: ${devices.providers.map((p) => (p.usable ? p.name : `${p.name} (unusable: ${p.reason})`)).join(', ')}; ${devices.gpus.length} GPU(s)`);
   const startedAt = Date.now();
   let draining = false;
   let appliedKey = '';
@@ -63,7 +81,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const report = (): WorkerReport => ({
     id,
     address,
-    capacity: { cores: availableParallelism(), memoryBytes: totalmem(), providers: ['cpu'] },
+    capacity,
     models: modelReports(host),
     inFlight: host.servedModels().reduce((sum, m) => sum + [...m.versions.values()].reduce((s, v) => s + v.inFlight, 0), 0),
     startedAt,

@@ -3,3 +3,4 @@ export * from './local-backend.js';
 export * from './version-scan.js';
 export * from './cluster-worker.js';
 export * from './version-runner.js';
+export * from './devices.js';

@@ -17,6 +17,8 @@ export class ModelVersion {
   runner?: VersionRunner;
   /** Resident memory the load added (measured around it; reported for placement). */
   memoryBytes = 0;
+  /** GPU memory the load added (driver's numbers); 0 on cpu. */
+  gpuMemoryBytes = 0;
   private leases = 0;
   private drained?: () => void;
 

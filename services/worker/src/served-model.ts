@@ -4,6 +4,8 @@ import type { ModelEntry } from '@maas/registry';
 import { describeServableRequest, type VersionChoice } from '@maas/serving-api';
 import { ModelVersion, VersionState } from './model-version.js';
 import { selectVersions } from './version-policy.js';
+import { gpuMemoryUsed } from './devices.js';
+import { runtimeOptionsFor } from './model-runtime-file.js';
 import { runnerFor, type BatchingConfig, type VersionRunner } from './version-runner.js';
 
 export interface LeasedVersion {
@@ -71,9 +73,11 @@ export class ServedModel {
     version.state = VersionState.LOADING;
     try {
       const before = process.memoryUsage().rss;
-      version.model = await OnnxModel.load(file, version.label, this.runtimeOptions);
+      const gpuBefore = await gpuMemoryUsed();
+      version.model = await OnnxModel.load(file, version.label, await runtimeOptionsFor(this.entry.basePath, this.runtimeOptions));
       await version.model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
       version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
+      if (gpuBefore !== undefined && version.model.provider !== 'cpu') version.gpuMemoryBytes = Math.max(0, ((await gpuMemoryUsed()) ?? 0) - gpuBefore);
       version.runner = await runnerFor(version.model, file, this.batching);
       version.state = VersionState.AVAILABLE;
       this.log(`loaded ${version.label} from ${file}`);

@@ -1,5 +1,15 @@
 import { FlagError, flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
-import { BATCHING_FLAGS, LISTEN_FLAGS, MODEL_SOURCE_FLAGS, REST_FLAGS, batchingConfigFrom, modelConfigFrom, restPortFrom } from '../common-flags.js';
+import {
+  BATCHING_FLAGS,
+  LISTEN_FLAGS,
+  MODEL_SOURCE_FLAGS,
+  REST_FLAGS,
+  RUNTIME_FLAGS,
+  batchingConfigFrom,
+  modelConfigFrom,
+  restPortFrom,
+  runtimeOptionsFrom,
+} from '../common-flags.js';
 import { startSingleNode } from '../single-node.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 
@@ -9,6 +19,7 @@ const SERVE_FLAGS: Record<string, FlagSpec> = {
   ...REST_FLAGS,
   ...MODEL_SOURCE_FLAGS,
   ...BATCHING_FLAGS,
+  ...RUNTIME_FLAGS,
   file_system_poll_wait_seconds: { type: 'int', default: 1, help: 'seconds between scans for new versions (0 once, <0 never)' },
   model_config_file_poll_wait_seconds: { type: 'int', default: 0, help: 'seconds between re-reads of --model_config_file (0 never)' },
   allow_version_labels_for_unavailable_models: { type: 'bool', default: false, help: 'let new labels point at versions not loaded yet' },
@@ -36,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     pollSeconds: flags.file_system_poll_wait_seconds as number,
     allowUnavailableLabels: flags.allow_version_labels_for_unavailable_models as boolean,
     batching: await batchingConfigFrom(flags),
+    runtime: runtimeOptionsFrom(flags),
     config: source.config,
     configFile: configFile && filePollSeconds > 0 ? { path: configFile, text: source.text ?? '', pollSeconds: filePollSeconds } : undefined,
     log,

@@ -1,13 +1,14 @@
 import { ClusterState } from '@maas/cluster-state';
 import { startClusterWorker } from '@maas/worker';
 import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
-import { BATCHING_FLAGS, CLUSTER_FLAGS, LISTEN_FLAGS, batchingConfigFrom, redisUrlFrom } from '../common-flags.js';
+import { BATCHING_FLAGS, CLUSTER_FLAGS, LISTEN_FLAGS, RUNTIME_FLAGS, batchingConfigFrom, redisUrlFrom, runtimeOptionsFrom } from '../common-flags.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 
 const WORKER_FLAGS: Record<string, FlagSpec> = {
   ...LISTEN_FLAGS,
   ...CLUSTER_FLAGS,
   ...BATCHING_FLAGS,
+  ...RUNTIME_FLAGS,
   port: { type: 'int', default: 0, help: 'gRPC port of this worker (0 picks a free port)' },
   worker_id: { type: 'string', help: 'stable id (default: a new UUID each start)' },
 };
@@ -27,6 +28,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     maxMessageBytes: flags.grpc_max_message_bytes as number,
     heartbeatMs,
     batching: await batchingConfigFrom(flags),
+    runtime: runtimeOptionsFrom(flags),
     reportTtlMs: heartbeatMs * 3,
     log,
   });

@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FailedPreconditionError } from '@maas/errors';
+import type { RuntimeOptions } from '@maas/onnx-runtime';
+
+/** Per-model runtime settings beside the version directories: `<base_path>/runtime.json`. */
+export const MODEL_RUNTIME_FILE = 'runtime.json';
+
+interface RuntimeFile {
+  /** Ordered preference, or ["auto"]. */
+  execution_providers?: string[];
+  intra_op_threads?: number;
+  instances?: number;
+}
+
+/** The worker-wide options with the model's own runtime.json applied over them, if it has one. */
+export async function runtimeOptionsFor(basePath: string, defaults: RuntimeOptions): Promise<RuntimeOptions> {
+  const path = join(basePath, MODEL_RUNTIME_FILE);
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return defaults;
+  let file: RuntimeFile;
+  try {
+    file = JSON.parse(text) as RuntimeFile;
+  } catch (error) {
+    throw new FailedPreconditionError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return {
+    ...defaults,
+    executionProviders: file.execution_providers ?? defaults.executionProviders,
+    intraOpThreads: file.intra_op_threads ?? defaults.intraOpThreads,
+    instances: file.instances ?? defaults.instances,
+  };
+}
