@@ -16,13 +16,22 @@ export interface SubmitOptions {
   priority?: number;
   /** Longest time the request may wait in the queue before it is taken into a batch (Triton's queue policy timeout). */
   queueTimeoutMs?: number;
+  /** Opaque to the batcher; handed back with the batch this request runs in (tracing). */
+  tag?: unknown;
 }
 
-export type RunBatch = (inputs: TensorMap, batchSize: number) => Promise<TensorMap>;
+/** Who shares a batch: its rows before padding, and the tag of each request slice in it. */
+export interface BatchMembers {
+  rows: number;
+  tags: readonly unknown[];
+}
+
+export type RunBatch = (inputs: TensorMap, batchSize: number, members: BatchMembers) => Promise<TensorMap>;
 
 interface Task {
   readonly inputs: TensorMap;
   readonly rows: number;
+  readonly tag: unknown;
   readonly priority: number;
   readonly group: Group;
   readonly enqueuedAt: number; // epoch ms
@@ -247,6 +256,7 @@ export class DynamicBatcher {
       const task: Task = {
         inputs,
         rows,
+        tag: options.tag,
         priority,
         group,
         enqueuedAt: now,
@@ -519,7 +529,7 @@ export class DynamicBatcher {
     const padded = this.paddedSize(rows);
     const inputs = concatRows(slices, padded);
     const started = performance.now();
-    const outputs = await this.run(inputs, padded);
+    const outputs = await this.run(inputs, padded, { rows, tags: slices.map((s) => s.task.tag) });
     const latency = performance.now() - started;
     this.latencyEmaMs =
       this.latencyEmaMs === undefined ? latency : this.latencyEmaMs + LATENCY_EMA_WEIGHT * (latency - this.latencyEmaMs);

@@ -1,4 +1,4 @@
-export { DynamicBatcher, type RunBatch, type SubmitOptions } from './dynamic-batcher.js';
+export { DynamicBatcher, type BatchMembers, type RunBatch, type SubmitOptions } from './dynamic-batcher.js';
 export {
   batchingOptionsFromParameters,
   defaultBatchingOptions,

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { clusterKeys, type ClusterKeys } from './keys.js';
 import type { Assignments, StoredCatalog, WorkerReport } from './types.js';
+import type { ScalingStatus } from './scaling-types.js';
 
 export const DEFAULT_PREFIX = 'maas:';
 
@@ -13,7 +14,8 @@ export class ClusterState {
 
   constructor(
     readonly redis: Redis,
-    prefix = DEFAULT_PREFIX,
+    /** Start of every key (other stores on this Redis, e.g. batch jobs, use it too). */
+    readonly prefix = DEFAULT_PREFIX,
   ) {
     this.keys = clusterKeys(prefix);
   }
@@ -85,6 +87,36 @@ export class ClusterState {
 
   async writeCatalog(catalog: StoredCatalog): Promise<void> {
     await this.redis.multi().set(this.keys.catalog, JSON.stringify(catalog)).publish(this.keys.events, 'catalog').exec();
+  }
+
+  // ---- autoscaling
+
+  /** Notes that a request for `model` found no replica (a router waits for a cold start). */
+  async recordDemand(model: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.demand, at, model);
+  }
+
+  /** Models with demand at or after `since` -> its latest time; older entries are pruned. */
+  async demandSince(since: number): Promise<Map<string, number>> {
+    const [, found] = (await this.redis
+      .multi()
+      .zremrangebyscore(this.keys.demand, '-inf', `(${since}`)
+      .zrangebyscore(this.keys.demand, since, '+inf', 'WITHSCORES')
+      .exec())!;
+    const flat = (found?.[1] ?? []) as string[];
+    const demand = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) demand.set(flat[i]!, Number(flat[i + 1]));
+    return demand;
+  }
+
+  async writeScalingStatus(status: ScalingStatus, ttlMs: number): Promise<void> {
+    await this.redis.set(this.keys.scaling, JSON.stringify(status), 'PX', ttlMs);
+  }
+
+  /** The placement leader's last scaling status; undefined when no leader wrote one recently. */
+  async scalingStatus(): Promise<ScalingStatus | undefined> {
+    const value = await this.redis.get(this.keys.scaling);
+    return value === null ? undefined : (JSON.parse(value) as ScalingStatus);
   }
 
   // ---- registry address and placement lease

@@ -16,6 +16,10 @@ export function clusterKeys(prefix: string) {
     registry: `${prefix}registry`,
     /** String with a TTL: id of the scheduler that runs placement. */
     leader: `${prefix}placement-leader`,
+    /** Sorted set: model -> epoch ms of the last request a router saw for it with no replica (cold-start demand). */
+    demand: `${prefix}demand`,
+    /** String (JSON ScalingStatus) with a TTL: the placement leader's last scaling verdict. */
+    scaling: `${prefix}scaling`,
     /** Pub/sub channel: 'catalog' and 'assignments' change notices (an optimisation; readers also poll). */
     events: `${prefix}events`,
   };

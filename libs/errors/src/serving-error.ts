@@ -68,3 +68,17 @@ export class InternalError extends ServingError {
     super(status.INTERNAL, message, options);
   }
 }
+
+/** No credentials, or credentials that do not verify (HTTP 401). */
+export class UnauthenticatedError extends ServingError {
+  constructor(message: string) {
+    super(status.UNAUTHENTICATED, message);
+  }
+}
+
+/** A known caller asking for what it may not do (HTTP 403). */
+export class PermissionDeniedError extends ServingError {
+  constructor(message: string) {
+    super(status.PERMISSION_DENIED, message);
+  }
+}

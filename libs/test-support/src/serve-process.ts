@@ -5,6 +5,7 @@ export interface ServeProcess {
   child: ChildProcess;
   grpcPort: number;
   restPort?: number;
+  metricsPort?: number;
   id?: string;
   /** Everything the server wrote to stderr so far (its log). */
   log(): string;
@@ -23,6 +24,7 @@ export async function startMaas(args: string[], options: { timeoutMs?: number; e
     child: role.child,
     grpcPort: role.ready.grpcPort,
     restPort: role.ready.restPort,
+    metricsPort: role.ready.metricsPort,
     id: role.ready.id,
     log: () => log,
     stop: (signal) => role.stop(signal),

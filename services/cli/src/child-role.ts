@@ -12,6 +12,8 @@ export interface ReadyEvent {
   id?: string;
   grpcPort: number;
   restPort?: number;
+  /** Where GET /metrics answers, when it is on. */
+  metricsPort?: number;
 }
 
 export interface RoleProcess {

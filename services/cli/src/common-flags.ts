@@ -5,10 +5,13 @@ import { join, resolve } from 'node:path';
 import type { ModelServerConfig } from '@maas/protos';
 import { batchingOptionsFromParameters } from '@maas/batching';
 import { readModelServerConfig } from '@maas/registry';
-import { parseBatchingParameters, TextFormatError } from '@maas/text-proto';
+import { parseBatchingParameters, parseMonitoringConfig, TextFormatError } from '@maas/text-proto';
+import { enableTfServingMetrics, serveMetrics, tfServingMetricsPage, type Logger, type MetricsServer } from '@maas/telemetry';
 import type { BatchingConfig } from '@maas/worker';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@maas/serving-api';
-import { DEFAULT_MAX_REST_BODY_BYTES } from '@maas/scheduler';
+import { DEFAULT_MAX_REST_BODY_BYTES, type RestPages } from '@maas/scheduler';
+import { AuthConfigError, RoleSecurity, SslConfigError } from '@maas/auth';
+import { DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_IN_FLIGHT_PER_CLIENT, DEFAULT_REQUEST_LIMITS } from '@maas/limits';
 import { FlagError, type FlagSpec, type FlagValues } from './flags.js';
 
 /** Flags every listening role takes. */
@@ -111,4 +114,122 @@ export async function modelConfigFrom(flags: FlagValues): Promise<{ config: Mode
   const envBase = process.env.MODEL_BASE_PATH;
   const basePath = (flags.model_base_path as string | undefined) ?? (envBase ? join(envBase, process.env.MODEL_NAME ?? 'model') : undefined);
   return basePath ? { config: singleModelConfig(modelName, resolve(basePath)) } : undefined;
+}
+
+/** Default Prometheus ports of each role (`GET /metrics`); manifests and scrape configs use these. */
+export const DEFAULT_SCHEDULER_METRICS_PORT = 9464;
+export const DEFAULT_REGISTRY_METRICS_PORT = 9465;
+export const DEFAULT_WORKER_METRICS_PORT = 9466;
+/** `maas serve` is the front door too. */
+export const DEFAULT_SERVE_METRICS_PORT = DEFAULT_SCHEDULER_METRICS_PORT;
+
+/** TF Serving's default path for prometheus_config without `path` (shared/spec §10). */
+export const DEFAULT_MONITORING_PATH = '/monitoring/prometheus/metrics';
+
+/** The Prometheus endpoint of one role, on the port default of that role. */
+export function metricsFlags(defaultPort: number): Record<string, FlagSpec> {
+  return {
+    metrics_port: { type: 'int', default: defaultPort, help: 'port of GET /metrics, Prometheus text of this process (0 off, -1 a free port)' },
+  };
+}
+
+/** TF Serving's monitoring switch, for the roles that serve REST. */
+export const MONITORING_FLAGS: Record<string, FlagSpec> = {
+  monitoring_config_file: { type: 'string', help: "text-format MonitoringConfig; prometheus_config { enable: true } serves TF Serving's metrics on the REST port" },
+};
+
+/**
+ * Opens this role's /metrics (bound where the gRPC listener is). A port already taken only turns
+ * metrics off for this process, with a warning: several roles on one host share the defaults.
+ */
+export async function metricsEndpointFrom(flags: FlagValues, log: Logger): Promise<MetricsServer | undefined> {
+  const port = flags.metrics_port as number;
+  if (port === 0) return undefined;
+  try {
+    return await serveMetrics(flags.grpc_host as string, port < 0 ? 0 : port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    log.warn(`--metrics_port=${port} is taken: /metrics is off for this process (pick another port, or -1 for a free one)`);
+    return undefined;
+  }
+}
+
+/**
+ * The REST pages --monitoring_config_file asks for: TF Serving's metrics at its prometheus path
+ * when `prometheus_config { enable: true }`. Errors are worded as start-up flag errors.
+ */
+export async function monitoringPagesFrom(flags: FlagValues): Promise<RestPages> {
+  const file = flags.monitoring_config_file as string | undefined;
+  if (!file) return new Map();
+  const text = await readFile(file, 'utf8').catch((error: Error) => {
+    throw new FlagError(`cannot read --monitoring_config_file ${file}: ${error.message}`);
+  });
+  let prometheus;
+  try {
+    prometheus = parseMonitoringConfig(text).prometheusConfig;
+  } catch (error) {
+    if (error instanceof TextFormatError) throw new FlagError(`${file}: ${error.message}`);
+    throw error;
+  }
+  if (!prometheus?.enable) return new Map();
+  if (flags.rest_api_port === 0) throw new FlagError('--monitoring_config_file enables Prometheus metrics, which are served on the REST port: set --rest_api_port');
+  enableTfServingMetrics();
+  return new Map([[prometheus.path || DEFAULT_MONITORING_PATH, tfServingMetricsPage]]);
+}
+
+
+/** Access control (docs/security.md): off until --auth_config_file names a file. */
+export const AUTH_FLAGS: Record<string, FlagSpec> = {
+  auth_config_file: { type: 'string', help: 'JSON: api_keys (name, key_sha256, roles per model), jwt (issuer, audience, jwks_file|jwks_url|secret), service_key; turns auth on' },
+  audit_log_file: { type: 'string', help: "JSON lines of administrative calls (who, what, when, outcome); '-' is stderr (default: stderr when auth is on)" },
+};
+
+/** TLS of the external ports (TF Serving's flag and format). */
+export const TLS_FLAGS: Record<string, FlagSpec> = {
+  ssl_config_file: { type: 'string', help: 'text-format SSLConfig (server_key, server_cert, custom_ca: PEM text; client_verify) for the gRPC and REST ports' },
+  ssl_config_poll_seconds: { type: 'int', default: 10, help: 'seconds between checks of the SSLConfig files for rotated certificates' },
+};
+
+/** mTLS between the cluster's roles. */
+export const CLUSTER_TLS_FLAGS: Record<string, FlagSpec> = {
+  cluster_ssl_config_file: { type: 'string', help: 'SSLConfig for the listeners and calls between roles (custom_ca verifies peers; client_verify makes it mTLS)' },
+  ssl_config_poll_seconds: TLS_FLAGS.ssl_config_poll_seconds!,
+};
+
+/** Caps on one request, checked before it is decoded (RESOURCE_EXHAUSTED naming the flag). */
+export const REQUEST_LIMIT_FLAGS: Record<string, FlagSpec> = {
+  max_request_elements: { type: 'int', default: DEFAULT_REQUEST_LIMITS.maxRequestElements, help: 'tensor elements (declared shapes) or feature values in one request' },
+  max_string_bytes: { type: 'int', default: DEFAULT_REQUEST_LIMITS.maxStringBytes, help: 'bytes of any one string in a request' },
+  grpc_max_concurrent_streams: { type: 'int', default: DEFAULT_MAX_CONCURRENT_STREAMS, help: 'concurrent calls per HTTP/2 connection (0: no cap)' },
+};
+
+/** Caps of the front doors, per client and per REST call (429 naming the flag). */
+export const CLIENT_LIMIT_FLAGS: Record<string, FlagSpec> = {
+  max_in_flight_per_client: { type: 'int', default: DEFAULT_MAX_IN_FLIGHT_PER_CLIENT, help: 'requests in flight per client (API key or JWT subject, else address); 0: no cap' },
+  rest_api_max_rows: { type: 'int', default: DEFAULT_REQUEST_LIMITS.maxRestRows, help: 'rows (instances or examples) in one REST request' },
+};
+
+/** The role's access control, TLS and limits from whichever of the flags above it takes. */
+export function roleSecurityFrom(flags: FlagValues, log: (message: string) => void): RoleSecurity {
+  const int = (name: string, fallback: number) => (flags[name] as number | undefined) ?? fallback;
+  try {
+    return new RoleSecurity({
+      authConfigFile: flags.auth_config_file as string | undefined,
+      auditLogFile: flags.audit_log_file as string | undefined,
+      sslConfigFile: flags.ssl_config_file as string | undefined,
+      clusterSslConfigFile: flags.cluster_ssl_config_file as string | undefined,
+      tlsPollMs: int('ssl_config_poll_seconds', 10) * 1000,
+      limits: {
+        maxRequestElements: int('max_request_elements', DEFAULT_REQUEST_LIMITS.maxRequestElements),
+        maxStringBytes: int('max_string_bytes', DEFAULT_REQUEST_LIMITS.maxStringBytes),
+        maxRestRows: int('rest_api_max_rows', DEFAULT_REQUEST_LIMITS.maxRestRows),
+      },
+      maxInFlightPerClient: int('max_in_flight_per_client', 0),
+      maxConcurrentStreams: int('grpc_max_concurrent_streams', DEFAULT_MAX_CONCURRENT_STREAMS),
+      log,
+    });
+  } catch (error) {
+    if (error instanceof AuthConfigError || error instanceof SslConfigError) throw new FlagError(error.message);
+    throw error;
+  }
 }

@@ -1,4 +1,6 @@
-/** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). */
+import { createLogger, shutdownTelemetry, type Logger } from '@maas/telemetry';
+
+/** Runs `stop` once on SIGTERM or SIGINT, flushes telemetry, then exits 0 (1 if stopping failed). */
 export function exitOnSignal(stop: () => Promise<void>, log: (message: string) => void): void {
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -6,7 +8,7 @@ export function exitOnSignal(stop: () => Promise<void>, log: (message: string) =
     stopping = true;
     log(`${signal}: finishing in-flight work`);
     stop().then(
-      () => process.exit(0),
+      () => shutdownTelemetry().finally(() => process.exit(0)),
       (error) => {
         log(`shutdown failed: ${String(error)}`);
         process.exit(1);
@@ -22,6 +24,7 @@ export function announceReady(details: Record<string, unknown>): void {
   console.log(JSON.stringify({ event: 'ready', ...details }));
 }
 
-export function logger(role: string): (message: string) => void {
-  return (message) => console.error(`[maas ${role}] ${message}`);
+/** The role's structured log: one JSON line per event on stderr (see @maas/telemetry createLogger). */
+export function logger(role: string): Logger {
+  return createLogger(role);
 }

@@ -1,9 +1,10 @@
 import type { ModelServerConfig } from '@maas/protos';
 import type { RuntimeOptions } from '@maas/onnx-runtime';
 import { ModelCatalog, pollConfigFile } from '@maas/registry';
-import { LocalBackend, ModelHost, type BatchingConfig } from '@maas/worker';
+import { LocalBackend, ModelHost, reportModelHealth, type BatchingConfig } from '@maas/worker';
 import { addServingServices, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
-import { startRestServer, stopRestServer } from '@maas/scheduler';
+import { startRestServer, stopRestServer, type RestPages } from '@maas/scheduler';
+import type { RoleSecurity } from '@maas/auth';
 
 export interface SingleNodeOptions {
   host: string;
@@ -20,8 +21,14 @@ export interface SingleNodeOptions {
   config: ModelServerConfig;
   /** The config file to re-read, when the config came from one and polling is on. */
   configFile?: { path: string; text: string; pollSeconds: number };
+  /** Extra pages on the REST port (TF Serving's monitoring endpoint). */
+  restPages?: RestPages;
+  /** Auth, TLS and limits of both listeners (both are external); default: none. */
+  security?: RoleSecurity;
   log: (message: string) => void;
 }
+
+const HEALTH_REFRESH_MS = 500;
 
 export interface SingleNode {
   grpcPort: number;
@@ -45,17 +52,27 @@ export async function startSingleNode(options: SingleNodeOptions): Promise<Singl
   });
   await host.start();
   const backend = new LocalBackend(host, { maxElements: options.maxTensorElements });
-  const grpc = await startGrpcServer((server) => addServingServices(server, backend), { host: options.host, port: options.grpcPort, maxMessageBytes: options.maxMessageBytes });
+  const grpc = await startGrpcServer((server) => addServingServices(server, backend), {
+    host: options.host,
+    port: options.grpcPort,
+    maxMessageBytes: options.maxMessageBytes,
+    security: options.security?.grpcServer('external'),
+  });
   const rest =
     options.restPort !== undefined
-      ? await startRestServer(backend, { host: options.host, port: options.restPort, maxBodyBytes: options.maxRestBodyBytes })
+      ? await startRestServer(backend, { host: options.host, port: options.restPort, maxBodyBytes: options.maxRestBodyBytes, pages: options.restPages, ...options.security?.rest() })
       : undefined;
+  // Each model's health follows its versions (polls and reloads change them); the server is SERVING while all are.
+  const reportHealth = () => reportModelHealth(grpc.health, host, host.servedModels().map((m) => m.name));
+  reportHealth();
+  const healthTimer = setInterval(reportHealth, HEALTH_REFRESH_MS).unref();
   const file = options.configFile;
   const poller = file && pollConfigFile(file.path, file.pollSeconds, file.text, (config) => host.applyConfig(config), options.log);
   return {
     grpcPort: grpc.port,
     restPort: rest?.port,
     async stop() {
+      clearInterval(healthTimer);
       poller?.stop();
       await Promise.all([stopGrpcServer(grpc.server), rest && stopRestServer(rest.server)]);
       await host.stop();

@@ -12,8 +12,20 @@ import {
   type SetReplicasResponse,
 } from '@maas/protos';
 import { DeadlineExceededError, InvalidArgumentError, NotFoundError } from '@maas/errors';
-import { availableVersions, clusterModelStatus, type ClusterState, type ReplicaRange, type StoredCatalog } from '@maas/cluster-state';
+import {
+  availableVersions,
+  clusterModelStatus,
+  profileStatuses,
+  scalingPlacementFields,
+  scalingSettingsFrom,
+  scalingSettingsOf,
+  shortageMessages,
+  type ClusterState,
+  type ReplicaRange,
+  type StoredCatalog,
+} from '@maas/cluster-state';
 import { addModelService, hardened, startGrpcServer, stopGrpcServer, unary, type AnyMethod, type CallContext } from '@maas/serving-api';
+import type { RoleSecurity } from '@maas/auth';
 import { entriesFromConfig } from './model-entry.js';
 
 export interface RegistryOptions {
@@ -25,6 +37,8 @@ export interface RegistryOptions {
   /** Used when Redis holds no catalogue yet. */
   initialConfig?: ModelServerConfig;
   heartbeatMs: number;
+  /** Auth, cluster mTLS and limits of the listener (an internal one: admin tools hold cluster certificates); default: none. */
+  security?: RoleSecurity;
   log: (message: string) => void;
 }
 
@@ -55,6 +69,7 @@ export class Registry {
       host: this.options.bindHost,
       port: this.options.port,
       maxMessageBytes: this.options.maxMessageBytes,
+      security: this.options.security?.grpcServer('internal'),
     });
     this.server = grpc.server;
     this.port = grpc.port;
@@ -120,10 +135,15 @@ export class Registry {
     if (request.minReplicas > request.maxReplicas) {
       throw new InvalidArgumentError(`min_replicas (${request.minReplicas}) must not exceed max_replicas (${request.maxReplicas})`);
     }
+    if (request.scaling?.targetInFlight !== undefined && !(request.scaling.targetInFlight > 0)) {
+      throw new InvalidArgumentError(`target_in_flight must be positive; got ${request.scaling.targetInFlight}`);
+    }
+    // Autoscaling settings not sent stay as they were.
+    const settings = request.scaling ? scalingSettingsFrom(request.scaling) : scalingSettingsOf(this.catalog.replicas[request.model]!);
     this.catalog = {
       ...this.catalog,
       revision: this.catalog.revision + 1,
-      replicas: { ...this.catalog.replicas, [request.model]: { min: request.minReplicas, max: request.maxReplicas } },
+      replicas: { ...this.catalog.replicas, [request.model]: { ...settings, min: request.minReplicas, max: request.maxReplicas } },
     };
     await this.options.state.writeCatalog(this.catalog);
     return {};
@@ -131,7 +151,7 @@ export class Registry {
 
   async describeCluster(): Promise<DescribeClusterResponse> {
     const workers = await this.options.state.liveWorkers();
-    const assignments = await this.options.state.assignments(workers.map((w) => w.id));
+    const [assignments, scaling] = await Promise.all([this.options.state.assignments(workers.map((w) => w.id)), this.options.state.scalingStatus()]);
     return {
       workers: workers.map((w) => ({
         id: w.id,
@@ -142,6 +162,7 @@ export class Registry {
         inFlight: w.inFlight,
         draining: w.draining,
         readyModels: w.models.filter((m) => availableVersions(w, m.name).length > 0).map((m) => m.name),
+        profiles: profileStatuses(w),
       })),
       models: Object.entries(this.catalog.replicas).map(([name, range]) => ({
         name,
@@ -149,7 +170,10 @@ export class Registry {
         maxReplicas: range.max,
         workers: Object.entries(assignments).filter(([, names]) => names.includes(name)).map(([id]) => id),
         readyReplicas: workers.filter((w) => availableVersions(w, name).length > 0).length,
+        ...scalingPlacementFields(scaling, name, range),
       })),
+      missingWorkers: shortageMessages(scaling),
+      removableWorkers: scaling?.removableWorkers ?? [],
     };
   }
 

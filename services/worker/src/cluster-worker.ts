@@ -5,10 +5,17 @@ import type { RuntimeOptions } from '@maas/onnx-runtime';
 import { ClusterState, type ModelReport, type StoredCatalog, type WorkerReport } from '@maas/cluster-state';
 import { ModelCatalog } from '@maas/registry';
 import { addPredictionService, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
+import type { RoleSecurity } from '@maas/auth';
 import { LocalBackend } from './local-backend.js';
 import { ModelHost } from './model-host.js';
 import { detectDevices } from './devices.js';
 import type { BatchingConfig } from './version-runner.js';
+import { BatchConsumer, DEFAULT_BATCH_ONLINE_THRESHOLD, DEFAULT_BATCH_SLICE_MS } from './batch/index.js';
+import { reportModelHealth } from './model-health.js';
+import { LoadMeter, MeteredBackend, VerticalProfiler, withScalingSignals, type ProfilerOptions } from './profiling/index.js';
+
+/** Window of the p95 latency reported per model. */
+const LATENCY_WINDOW_MS = 10_000;
 
 export interface ClusterWorkerOptions {
   state: ClusterState;
@@ -21,8 +28,12 @@ export interface ClusterWorkerOptions {
   heartbeatMs: number;
   batching?: BatchingConfig;
   runtime?: RuntimeOptions;
+  /** Vertical profiling of each version as it loads; off when undefined. */
+  profiling?: Omit<ProfilerOptions, 'log' | 'cores'>;
   /** A report expires this long after its last renewal (a dead worker leaves routing then). */
   reportTtlMs: number;
+  /** Auth, cluster mTLS and limits of this worker's listener (an internal one); default: none. */
+  security?: RoleSecurity;
   log: (message: string) => void;
 }
 
@@ -61,10 +72,34 @@ function modelReports(host: ModelHost): ModelReport[] {
  */
 export async function startClusterWorker(options: ClusterWorkerOptions): Promise<ClusterWorker> {
   const id = options.id ?? randomUUID();
-  const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, batching: options.batching, runtime: options.runtime, log: options.log });
+  const profiler = options.profiling && new VerticalProfiler({ ...options.profiling, cores: availableParallelism(), log: options.log });
+  const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, batching: options.batching, runtime: options.runtime, tune: profiler?.tune, log: options.log });
   await host.start();
-  const backend = new LocalBackend(host);
-  const grpc = await startGrpcServer((server) => addPredictionService(server, backend), { host: options.bindHost, port: options.port, maxMessageBytes: options.maxMessageBytes });
+  const meter = new LoadMeter(LATENCY_WINDOW_MS);
+  const backend = new MeteredBackend(new LocalBackend(host), meter);
+  const grpc = await startGrpcServer((server) => addPredictionService(server, backend), {
+    host: options.bindHost,
+    port: options.port,
+    maxMessageBytes: options.maxMessageBytes,
+    servingAtStart: false,
+    security: options.security?.grpcServer('internal'),
+  });
+  // Chunks of batch jobs, run between online requests (docs/batch-jobs.md); a chunk's lock outlives 10 heartbeats.
+  const batch = new BatchConsumer({
+    workerId: id,
+    host,
+    redis: options.state.redis,
+    prefix: options.state.prefix,
+    lockMs: 10 * options.heartbeatMs,
+    followMs: options.heartbeatMs,
+    onlineThreshold: DEFAULT_BATCH_ONLINE_THRESHOLD,
+    sliceMs: DEFAULT_BATCH_SLICE_MS,
+    log: options.log,
+  });
+  batch.start();
+  /** Models placed here, once an assignment was read; health is SERVING when all of them are loaded and warmed. */
+  let assigned: string[] | undefined;
+  const reportHealth = () => reportModelHealth(grpc.health, host, assigned);
   const address = `${options.advertiseHost}:${grpc.port}`;
   const devices = await detectDevices();
   const capacity = {
@@ -77,12 +112,14 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const startedAt = Date.now();
   let draining = false;
   let appliedKey = '';
+  /** Models assigned away from here, reported UNLOADING until they are gone. */
+  let leaving = new Set<string>();
 
   const report = (): WorkerReport => ({
     id,
     address,
     capacity,
-    models: modelReports(host),
+    models: withScalingSignals(modelReports(host), meter, profiler, leaving),
     inFlight: host.servedModels().reduce((sum, m) => sum + [...m.versions.values()].reduce((s, v) => s + v.inFlight, 0), 0),
     startedAt,
     reportedAt: Date.now(),
@@ -97,7 +134,15 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     if (key === appliedKey) return;
     appliedKey = key;
     options.log(`assignment: ${names.join(', ') || '(none)'} (catalogue revision ${stored.revision})`);
-    host.applyConfig(assignedConfig(stored, names), Date.now() + 10 * 60_000).catch((error: Error) => {
+    leaving = new Set(host.servedModels().map((m) => m.name).filter((name) => !names.includes(name)));
+    if (leaving.size > 0) {
+      // Routers see them UNLOADING and stop sending requests before they go (scale-down fails nothing).
+      await options.state.publishReport(report(), options.reportTtlMs);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(options.heartbeatMs, 1000)));
+    }
+    assigned = names;
+    reportHealth();
+    host.applyConfig(assignedConfig(stored, names), Date.now() + 10 * 60_000).then(reportHealth, (error: Error) => {
       appliedKey = ''; // retry on the next beat
       options.log(`applying assignment failed: ${error.message}`);
     });
@@ -107,6 +152,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const beat = async () => {
     try {
       await followAssignment();
+      reportHealth();
       await options.state.publishReport(report(), options.reportTtlMs);
     } catch (error) {
       options.log(`heartbeat failed (serving on): ${(error as Error).message}`);
@@ -120,10 +166,12 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     port: grpc.port,
     async stop() {
       draining = true;
+      grpc.health.drain();
       clearTimeout(timer);
       // Tell routers first, then let in-flight calls finish before deregistering.
       await options.state.publishReport(report(), options.reportTtlMs).catch(() => {});
       await stopGrpcServer(grpc.server);
+      await batch.stop();
       await host.stop();
       await options.state.removeWorker(id).catch(() => {});
     },

@@ -4,3 +4,4 @@ export * from './version-scan.js';
 export * from './cluster-worker.js';
 export * from './version-runner.js';
 export * from './devices.js';
+export * from './model-health.js';

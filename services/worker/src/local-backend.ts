@@ -17,16 +17,24 @@ import {
 } from '@maas/protos';
 import { DeadlineExceededError } from '@maas/errors';
 import { servableRequestFrom, type CallContext, type ServingBackend } from '@maas/serving-api';
+import { runCompute, withSpan } from '@maas/telemetry';
 import type { ModelHost } from './model-host.js';
+import type { LeasedVersion } from './served-model.js';
 import { checkMetadataFields, signatureMetadata } from './metadata.js';
 import { modelStatus } from './model-status.js';
 import { checkSignatureName, encodeOutputs, preparePredict, type DecodeLimits } from './predict.js';
-import { checkExampleSignatureName, inferFromExamples, multiInferenceModelSpec, planTasks } from './examples/index.js';
+import { checkExampleSignatureName, inferFromExamples, multiInferenceModelSpec, planTasks, type ExampleModel } from './examples/index.js';
 
 function checkDeadline(context: CallContext, what: string): void {
   if (context.deadline !== undefined && Date.now() >= context.deadline) {
     throw new DeadlineExceededError(`Deadline exceeded before ${what} could run`);
   }
+}
+
+/** The leased model with each run in a `compute` span (Classify/Regress run it directly, not through the batcher). */
+function tracedModel(leased: LeasedVersion, api: string): ExampleModel {
+  const target = { model: leased.version.name, version: leased.version.version, api };
+  return { signature: leased.model.signature, run: (feeds, names) => runCompute(target, () => leased.model.run(feeds, names)) };
 }
 
 /** Answers the TF Serving API from the models this process hosts (the single-node backend). */
@@ -41,11 +49,11 @@ export class LocalBackend implements ServingBackend {
     const leased = this.host.lease(servable);
     try {
       checkSignatureName(servable.signatureName);
-      const { feeds, outputs } = preparePredict(leased.model.signature, request, this.limits);
+      const { feeds, outputs } = withSpan('decode', () => preparePredict(leased.model.signature, request, this.limits));
       checkDeadline(context, leased.version.label);
       const results = await leased.runner.run(feeds, outputs.map((o) => o.name), context);
       return {
-        outputs: encodeOutputs(outputs, results),
+        outputs: withSpan('encode', () => encodeOutputs(outputs, results)),
         modelSpec: { name: servable.name, version: BigInt(leased.version.version), signatureName: servable.signatureName },
       };
     } finally {
@@ -76,7 +84,7 @@ export class LocalBackend implements ServingBackend {
     const leased = this.host.lease(servable);
     try {
       checkExampleSignatureName(servable.signatureName);
-      const [result] = await inferFromExamples(leased.model, request.input, ['classify'], {
+      const [result] = await inferFromExamples(tracedModel(leased, 'Classify'), request.input, ['classify'], {
         limits: this.limits,
         beforeRun: () => checkDeadline(context, leased.version.label),
       });
@@ -94,7 +102,7 @@ export class LocalBackend implements ServingBackend {
     const leased = this.host.lease(servable);
     try {
       checkExampleSignatureName(servable.signatureName);
-      const [result] = await inferFromExamples(leased.model, request.input, ['regress'], {
+      const [result] = await inferFromExamples(tracedModel(leased, 'Regress'), request.input, ['regress'], {
         limits: this.limits,
         beforeRun: () => checkDeadline(context, leased.version.label),
       });
@@ -113,7 +121,7 @@ export class LocalBackend implements ServingBackend {
     try {
       const tasks = planTasks(request.tasks, servable.name);
       const version = BigInt(leased.version.version);
-      const results = await inferFromExamples(leased.model, request.input, tasks.map((t) => t.method), {
+      const results = await inferFromExamples(tracedModel(leased, 'MultiInference'), request.input, tasks.map((t) => t.method), {
         limits: this.limits,
         beforeRun: () => checkDeadline(context, leased.version.label),
       });

@@ -8,6 +8,7 @@ import { ServedModel, type LeasedVersion } from './served-model.js';
 import { VersionState } from './model-version.js';
 import { scanVersions } from './version-scan.js';
 import type { BatchingConfig } from './version-runner.js';
+import type { VersionTuner } from './profiling/vertical-profiler.js';
 
 export interface ModelHostOptions {
   /** Seconds between scans of the model base paths; 0 scans once, negative never rescans. */
@@ -17,6 +18,8 @@ export interface ModelHostOptions {
   runtime?: RuntimeOptions;
   /** Dynamic batching for every version (undefined: run each request on its own). */
   batching?: BatchingConfig;
+  /** Vertical profiling of each version before it loads (off when undefined). */
+  tune?: VersionTuner;
   log?: (message: string) => void;
 }
 
@@ -98,7 +101,7 @@ export class ModelHost {
     for (const entry of entries) {
       const existing = this.models.get(entry.name);
       if (existing) existing.entry = entry;
-      else this.models.set(entry.name, new ServedModel(entry, this.runtime, this.options.batching, this.log));
+      else this.models.set(entry.name, new ServedModel(entry, this.runtime, this.options.batching, this.log, this.options.tune));
       this.retired.delete(entry.name);
     }
     await this.scan();

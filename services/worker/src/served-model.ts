@@ -1,11 +1,13 @@
 import { asServingError, InvalidArgumentError, NotFoundError } from '@maas/errors';
 import { OnnxModel, type RuntimeOptions } from '@maas/onnx-runtime';
 import type { ModelEntry } from '@maas/registry';
+import { recordModelLoad, trackLoadedVersion, type LogFields } from '@maas/telemetry';
 import { describeServableRequest, type VersionChoice } from '@maas/serving-api';
 import { ModelVersion, VersionState } from './model-version.js';
 import { selectVersions } from './version-policy.js';
 import { gpuMemoryUsed } from './devices.js';
 import { runtimeOptionsFor } from './model-runtime-file.js';
+import type { VersionTuner } from './profiling/vertical-profiler.js';
 import { runnerFor, type BatchingConfig, type VersionRunner } from './version-runner.js';
 
 export interface LeasedVersion {
@@ -28,12 +30,16 @@ export class ServedModel {
   /** Epoch ms of the last lease, for least-recently-used eviction. */
   lastUsedAt = Date.now();
   private reconciling: Promise<void> = Promise.resolve();
+  /** Stops reporting a loaded version to the memory and queue-depth gauges, by version. */
+  private readonly untrackGauges = new Map<number, () => void>();
 
   constructor(
     public entry: ModelEntry,
     private readonly runtimeOptions: RuntimeOptions,
     private readonly batching: BatchingConfig | undefined,
-    private readonly log: (message: string) => void,
+    private readonly log: (message: string, fields?: LogFields) => void,
+    /** Vertical profiling: picks this worker's runtime and batch size for each version before it loads. */
+    private readonly tune?: VersionTuner,
   ) {}
 
   get name(): string {
@@ -71,33 +77,43 @@ export class ServedModel {
     const version = new ModelVersion(this.name, versionNumber, file);
     this.versions.set(versionNumber, version);
     version.state = VersionState.LOADING;
+    const fields = { model: this.name, version: versionNumber };
+    const started = performance.now();
     try {
+      const runtime = await runtimeOptionsFor(this.entry.basePath, this.runtimeOptions);
+      const tuned = await this.tune?.({ file, label: version.label, basePath: this.entry.basePath, runtime, batching: this.batching });
       const before = process.memoryUsage().rss;
       const gpuBefore = await gpuMemoryUsed();
-      version.model = await OnnxModel.load(file, version.label, await runtimeOptionsFor(this.entry.basePath, this.runtimeOptions));
+      version.model = await OnnxModel.load(file, version.label, tuned?.runtime ?? runtime);
       await version.model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
       version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
       if (gpuBefore !== undefined && version.model.provider !== 'cpu') version.gpuMemoryBytes = Math.max(0, ((await gpuMemoryUsed()) ?? 0) - gpuBefore);
-      version.runner = await runnerFor(version.model, file, this.batching);
+      version.runner = await runnerFor(version.model, file, tuned?.batching ?? this.batching, { name: this.name, version: versionNumber });
       version.state = VersionState.AVAILABLE;
-      this.log(`loaded ${version.label} from ${file}`);
+      recordModelLoad(this.name, versionNumber, (performance.now() - started) / 1000, true);
+      const runner = version.runner;
+      this.untrackGauges.set(versionNumber, trackLoadedVersion({ ...fields, memoryBytes: version.memoryBytes, queuedRows: () => runner.queuedRows() }));
+      this.log(`loaded ${version.label} from ${file}`, fields);
     } catch (error) {
       const failure = asServingError(error);
       version.error = { code: failure.code, message: failure.message };
       version.state = VersionState.END;
-      this.log(`failed to load ${version.label}: ${failure.message}`);
+      recordModelLoad(this.name, versionNumber, (performance.now() - started) / 1000, false);
+      this.log(`failed to load ${version.label}: ${failure.message}`, fields);
     }
   }
 
   private async unload(version: ModelVersion): Promise<void> {
     version.state = VersionState.UNLOADING;
+    this.untrackGauges.get(version.version)?.();
+    this.untrackGauges.delete(version.version);
     await version.drain();
     await version.runner?.close();
     await version.model?.release();
     version.model = undefined;
     version.runner = undefined;
     version.state = VersionState.END;
-    this.log(`unloaded ${version.label}`);
+    this.log(`unloaded ${version.label}`, { model: this.name, version: version.version });
   }
 
   /** Unloads every version (the model left the catalogue, or the server stops). */

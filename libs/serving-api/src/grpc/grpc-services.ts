@@ -18,6 +18,7 @@ import {
   ReloadConfigResponse,
 } from '@maas/protos';
 import { InvalidArgumentError, toGrpcError } from '@maas/errors';
+import { recordGrpcCall } from '@maas/telemetry';
 import type { CallContext, ServingBackend } from '../serving-backend.js';
 
 /** A request body that did not parse: answered INVALID_ARGUMENT instead of grpc-js's INTERNAL. */
@@ -82,13 +83,21 @@ type BackendMethod = (request: never, context: CallContext) => Promise<unknown>;
 export function unary(handler: BackendMethod) {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
     const request = call.request;
+    const started = performance.now();
     const answer =
       request instanceof UndecodableRequest
         ? Promise.reject(new InvalidArgumentError(`${request.method}: request is not a valid protobuf message: ${request.reason}`))
         : handler(request as never, contextOf(call));
     answer.then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcError(error)),
+      (response) => {
+        recordGrpcCall(call.getPath(), request, response, 0, (performance.now() - started) / 1000);
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const status = toGrpcError(error);
+        recordGrpcCall(call.getPath(), request, undefined, status.code ?? 2, (performance.now() - started) / 1000);
+        callback(status);
+      },
     );
   };
 }

@@ -1,13 +1,23 @@
 import { FlagError, flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
 import {
+  AUTH_FLAGS,
   BATCHING_FLAGS,
+  CLIENT_LIMIT_FLAGS,
+  REQUEST_LIMIT_FLAGS,
+  TLS_FLAGS,
+  DEFAULT_SERVE_METRICS_PORT,
   LISTEN_FLAGS,
   MODEL_SOURCE_FLAGS,
+  MONITORING_FLAGS,
   REST_FLAGS,
   RUNTIME_FLAGS,
   batchingConfigFrom,
+  metricsEndpointFrom,
+  metricsFlags,
   modelConfigFrom,
+  monitoringPagesFrom,
   restPortFrom,
+  roleSecurityFrom,
   runtimeOptionsFrom,
 } from '../common-flags.js';
 import { startSingleNode } from '../single-node.js';
@@ -20,6 +30,12 @@ const SERVE_FLAGS: Record<string, FlagSpec> = {
   ...MODEL_SOURCE_FLAGS,
   ...BATCHING_FLAGS,
   ...RUNTIME_FLAGS,
+  ...MONITORING_FLAGS,
+  ...metricsFlags(DEFAULT_SERVE_METRICS_PORT),
+  ...AUTH_FLAGS,
+  ...TLS_FLAGS,
+  ...REQUEST_LIMIT_FLAGS,
+  ...CLIENT_LIMIT_FLAGS,
   file_system_poll_wait_seconds: { type: 'int', default: 1, help: 'seconds between scans for new versions (0 once, <0 never)' },
   model_config_file_poll_wait_seconds: { type: 'int', default: 0, help: 'seconds between re-reads of --model_config_file (0 never)' },
   allow_version_labels_for_unavailable_models: { type: 'bool', default: false, help: 'let new labels point at versions not loaded yet' },
@@ -37,6 +53,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (!source) throw new FlagError('--model_base_path (or MODEL_BASE_PATH), or --model_config_file, is required');
   const configFile = flags.model_config_file as string | undefined;
   const filePollSeconds = flags.model_config_file_poll_wait_seconds as number;
+  const security = roleSecurityFrom(flags, log);
   const node = await startSingleNode({
     host: flags.grpc_host as string,
     grpcPort: flags.port as number,
@@ -50,11 +67,18 @@ export async function serveCommand(argv: string[]): Promise<void> {
     runtime: runtimeOptionsFrom(flags),
     config: source.config,
     configFile: configFile && filePollSeconds > 0 ? { path: configFile, text: source.text ?? '', pollSeconds: filePollSeconds } : undefined,
+    restPages: await monitoringPagesFrom(flags),
+    security,
     log,
   });
+  const metrics = await metricsEndpointFrom(flags, log);
   const names = source.config.modelConfigList?.config.map((m) => `'${m.name}' from ${m.basePath}`) ?? [];
   log(`serving ${names.join(', ')}`);
   // One machine-readable line so scripts and tests learn the bound ports (useful with --port=0).
-  announceReady({ grpcPort: node.grpcPort, restPort: node.restPort });
-  exitOnSignal(() => node.stop(), log);
+  announceReady({ grpcPort: node.grpcPort, restPort: node.restPort, metricsPort: metrics?.port });
+  exitOnSignal(async () => {
+    await node.stop();
+    await metrics?.stop();
+    await security.close();
+  }, log);
 }

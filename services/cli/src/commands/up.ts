@@ -1,5 +1,5 @@
 import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
-import { MODEL_SOURCE_FLAGS, REST_FLAGS } from '../common-flags.js';
+import { AUTH_FLAGS, CLIENT_LIMIT_FLAGS, CLUSTER_TLS_FLAGS, MODEL_SOURCE_FLAGS, REQUEST_LIMIT_FLAGS, REST_FLAGS, TLS_FLAGS } from '../common-flags.js';
 import { spawnRole, type RoleProcess } from '../child-role.js';
 import { startLocalRedis, type LocalRedis } from '../local-redis.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
@@ -7,6 +7,11 @@ import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 const UP_FLAGS: Record<string, FlagSpec> = {
   ...REST_FLAGS,
   ...MODEL_SOURCE_FLAGS,
+  ...AUTH_FLAGS,
+  ...TLS_FLAGS,
+  ...CLUSTER_TLS_FLAGS,
+  ...REQUEST_LIMIT_FLAGS,
+  ...CLIENT_LIMIT_FLAGS,
   workers: { type: 'int', default: 2, help: 'number of worker processes' },
   port: { type: 'int', default: 8500, help: "scheduler's gRPC port (0 picks a free port)" },
   redis: { type: 'string', help: 'Redis URL (default: env REDIS_URL, else a redis-server started here)' },
@@ -30,7 +35,10 @@ export async function upCommand(argv: string[]): Promise<void> {
   let redis: LocalRedis | undefined;
   const url = (flags.redis as string | undefined) ?? process.env.REDIS_URL ?? (redis = await startLocalRedis()).url;
   log(`Redis at ${url}${redis ? ' (started here)' : ''}`);
-  const common = [`--redis=${url}`, `--redis_prefix=${String(flags.redis_prefix)}`, '--grpc_host=127.0.0.1'];
+  // Every role gets the auth config, the cluster's TLS and the request limits; the front door also its own TLS and client limits.
+  const secured = passThrough(flags, Object.keys({ ...AUTH_FLAGS, ...CLUSTER_TLS_FLAGS, ...REQUEST_LIMIT_FLAGS }));
+  const frontDoor = passThrough(flags, Object.keys({ ...TLS_FLAGS, ...CLIENT_LIMIT_FLAGS })).filter((f) => !secured.includes(f));
+  const common = [`--redis=${url}`, `--redis_prefix=${String(flags.redis_prefix)}`, '--grpc_host=127.0.0.1', ...secured];
   const relay = (role: string) => (line: string) => console.error(`${role.padEnd(10)}| ${line}`);
   const roles: RoleProcess[] = [];
   const stopAll = async () => {
@@ -44,7 +52,7 @@ export async function upCommand(argv: string[]): Promise<void> {
       Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0'], { onLog: relay(`worker-${i + 1}`) })),
     );
     roles.unshift(...workers);
-    const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...passThrough(flags, Object.keys(REST_FLAGS))], {
+    const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...passThrough(flags, Object.keys(REST_FLAGS)), ...frontDoor], {
       onLog: relay('scheduler'),
     });
     roles.push(scheduler);

@@ -1,6 +1,7 @@
 import type { Server, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { PredictionServiceService } from '@maas/protos';
+import { PredictionServiceService, type ModelSpec } from '@maas/protos';
 import { toGrpcError } from '@maas/errors';
+import { recordGrpcCall } from '@maas/telemetry';
 import { peekModelSpec } from './peek-model-spec.js';
 import type { Router } from './router.js';
 
@@ -11,6 +12,15 @@ const SPEC_PATHS: Record<keyof typeof PredictionServiceService, number[]> = {
   predict: [1],
   classify: [1],
   regress: [1],
+  getModelMetadata: [1],
+  multiInference: [1, 1],
+};
+
+/** Where each response keeps the ModelSpec of the version that answered (for metrics). */
+const RESPONSE_SPEC_PATHS: Record<keyof typeof PredictionServiceService, number[]> = {
+  predict: [2],
+  classify: [2],
+  regress: [2],
   getModelMetadata: [1],
   multiInference: [1, 1],
 };
@@ -28,11 +38,22 @@ export function addForwardedPredictionService(server: Server, router: Router): v
     handlers[key] = (call, callback) => {
       const deadline = call.getDeadline();
       const millis = deadline instanceof Date ? deadline.getTime() : deadline;
+      const started = performance.now();
+      let spec: ModelSpec | undefined;
+      const seconds = () => (performance.now() - started) / 1000;
       Promise.resolve()
-        .then(() => router.forward(method.path, call.request, peekModelSpec(call.request, specPath), Number.isFinite(millis) ? millis : undefined))
+        .then(() => router.forward(method.path, call.request, (spec = peekModelSpec(call.request, specPath)), Number.isFinite(millis) ? millis : undefined))
         .then(
-          (response) => callback(null, response),
-          (error: unknown) => callback(toGrpcError(error)),
+          (response) => {
+            const answered = peekModelSpec(response, RESPONSE_SPEC_PATHS[key as keyof typeof RESPONSE_SPEC_PATHS]);
+            recordGrpcCall(method.path, { modelSpec: spec }, { modelSpec: answered }, 0, seconds());
+            callback(null, response);
+          },
+          (error: unknown) => {
+            const status = toGrpcError(error);
+            recordGrpcCall(method.path, { modelSpec: spec }, undefined, status.code ?? 2, seconds());
+            callback(status);
+          },
         );
     };
   }

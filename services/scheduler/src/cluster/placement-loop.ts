@@ -1,5 +1,6 @@
 import { ModelVersionStatus_State as State } from '@maas/protos';
-import type { ClusterState, WorkerReport } from '@maas/cluster-state';
+import type { ClusterState, ScalingStatus, WorkerReport } from '@maas/cluster-state';
+import { ClusterScaler } from '../scaling/cluster-scaler.js';
 import { placeModels, type PlacementModel, type PlacementWorker } from './placement.js';
 import type { WorkerView } from './worker-view.js';
 
@@ -7,6 +8,8 @@ import type { WorkerView } from './worker-view.js';
 const UNMEASURED_MODEL_BYTES = 128 * 1024 * 1024;
 /** Share of a worker's memory that models may fill; the rest is the process and its requests. */
 const MODEL_MEMORY_SHARE = 0.7;
+/** Cold-start demand older than this is dropped from Redis. */
+const DEMAND_MEMORY_MS = 600_000;
 
 function measuredBytes(workers: readonly WorkerReport[], model: string): number {
   const sizes = workers.flatMap((w) => w.models.find((m) => m.name === model)?.versions.filter((v) => v.state === State.AVAILABLE && v.memoryBytes > 0).map((v) => v.memoryBytes) ?? []);
@@ -22,6 +25,8 @@ export class PlacementLoop {
   private timer?: NodeJS.Timeout;
   private leading = false;
   lastUnplaced: Record<string, number> = {};
+  /** The last round's scaling verdict (also in Redis for DescribeCluster); scalingGauges() turns it into metrics. */
+  lastScaling?: ScalingStatus;
 
   constructor(
     private readonly id: string,
@@ -29,6 +34,7 @@ export class PlacementLoop {
     private readonly view: WorkerView,
     private readonly periodMs: number,
     private readonly log: (message: string) => void,
+    private readonly scaler = new ClusterScaler(),
   ) {}
 
   start(): void {
@@ -59,9 +65,14 @@ export class PlacementLoop {
     const current = { ...written };
     // After a Redis restart or flush, what workers hold is the best record of where models are.
     for (const w of workers) current[w.id] ??= w.models.filter((m) => m.versions.length > 0).map((m) => m.name);
+    const now = Date.now();
+    const decisions = this.scaler.plan(models, this.view.workers, current, await this.state.demandSince(now - DEMAND_MEMORY_MS), now);
     const { assignments, unplaced } = placeModels(models, placementWorkers, current);
     for (const w of this.view.workers.filter((w) => w.draining)) assignments[w.id] = [];
     this.lastUnplaced = unplaced;
+    const budgets = new Map(placementWorkers.map((w) => [w.id, w.budgetBytes]));
+    this.lastScaling = this.scaler.status(models, decisions, workers.map((report) => ({ report, budgetBytes: budgets.get(report.id)! })), assignments, unplaced, now);
+    await this.state.writeScalingStatus(this.lastScaling, this.periodMs * 3);
     const changed = Object.keys(assignments).some((id) => JSON.stringify(assignments[id]) !== JSON.stringify(written[id]));
     if (changed) {
       await this.state.writeAssignments(assignments);

@@ -28,17 +28,52 @@ export function candidatesFor(workers: readonly WorkerReport[], model: string, c
 }
 
 /**
+ * Workers by the models they report, rebuilt only when the view's worker list is replaced (each
+ * refresh): a routing decision looks at the few holders of its model, not at every worker.
+ */
+export class ReplicaIndex {
+  private source?: readonly WorkerReport[];
+  private readonly byModel = new Map<string, WorkerReport[]>();
+
+  holders(workers: readonly WorkerReport[], model: string): readonly WorkerReport[] {
+    if (workers !== this.source) {
+      this.byModel.clear();
+      for (const worker of workers) {
+        for (const m of worker.models) {
+          const list = this.byModel.get(m.name);
+          if (list) list.push(worker);
+          else this.byModel.set(m.name, [worker]);
+        }
+      }
+      this.source = workers;
+    }
+    return this.byModel.get(model) ?? [];
+  }
+}
+
+/**
  * Power of two choices: sample two candidates, keep the one with fewer outstanding requests per
  * core (this scheduler's own count plus the worker's last reported load). Near the quality of
  * least-loaded with none of its herd behaviour across several schedulers.
  */
-export function pickReplica(candidates: readonly Candidate[], outstanding: ReadonlyMap<string, number>, random = Math.random): Candidate | undefined {
+export function pickReplica(
+  candidates: readonly Candidate[],
+  outstanding: ReadonlyMap<string, number>,
+  random = Math.random,
+  /** Told which two were sampled (the routing span records them). */
+  weighed?: (sampled: readonly [Candidate, Candidate]) => void,
+): Candidate | undefined {
   if (candidates.length <= 1) return candidates[0];
   const i = Math.floor(random() * candidates.length);
   let j = Math.floor(random() * (candidates.length - 1));
   if (j >= i) j++; // two distinct candidates, uniformly
   const a = candidates[i]!;
   const b = candidates[j]!;
-  const score = (c: Candidate) => ((outstanding.get(c.worker.id) ?? 0) + c.worker.inFlight) / Math.max(1, c.worker.capacity.cores);
-  return score(b) < score(a) ? b : a;
+  weighed?.([a, b]);
+  return replicaLoad(b, outstanding) < replicaLoad(a, outstanding) ? b : a;
+}
+
+/** Outstanding requests per core: this scheduler's own count plus the worker's last reported load. */
+export function replicaLoad(candidate: Candidate, outstanding: ReadonlyMap<string, number>): number {
+  return ((outstanding.get(candidate.worker.id) ?? 0) + candidate.worker.inFlight) / Math.max(1, candidate.worker.capacity.cores);
 }

@@ -2,7 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { ModelSpec } from '@maas/protos';
 import { InvalidArgumentError, NotFoundError, ServingError, UnavailableError } from '@maas/errors';
 import { describeServableRequest, servableRequestFrom, type VersionChoice } from '@maas/serving-api';
-import { candidatesFor, pickReplica, type Candidate } from './replica-picker.js';
+import { injectIntoMetadata, SpanKind, withSpan } from '@maas/telemetry';
+import type { ColdStart } from '../scaling/cold-start.js';
+import { candidatesFor, pickReplica, replicaLoad, ReplicaIndex, type Candidate } from './replica-picker.js';
 import type { WorkerView } from './worker-view.js';
 
 /** Without a client deadline a call still ends: a hung worker must not hold a request forever. */
@@ -17,6 +19,10 @@ export interface RouterOptions {
   maxMessageBytes: number;
   maxAttempts: number;
   log: (message: string) => void;
+  /** Requests for a model scaled to zero wait for a replica (within their deadline) instead of failing. */
+  coldStart?: ColdStart;
+  /** mTLS credentials and the service key for calls to workers and the registry (@maas/auth); default: plaintext. */
+  client?: { credentials: grpc.ChannelCredentials; options: grpc.ClientOptions };
 }
 
 /**
@@ -27,6 +33,7 @@ export interface RouterOptions {
 export class Router {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly outstanding = new Map<string, number>();
+  private readonly index = new ReplicaIndex();
 
   constructor(
     private readonly view: WorkerView,
@@ -39,16 +46,23 @@ export class Router {
     if (!entry) throw new NotFoundError(`Servable not found for request: ${describeServableRequest(servable)}`);
     const choice = this.resolveLabel(servable.name, servable.choice, entry.labels);
     const end = deadline ?? Date.now() + DEFAULT_FORWARD_TIMEOUT_MS;
-    let candidates = candidatesFor(this.view.routable(), servable.name, choice);
+    let candidates = this.candidates(servable.name, choice);
+    const coldStart = this.options.coldStart;
+    if (candidates.length === 0 && coldStart?.appliesTo(this.view.storedCatalog?.replicas[servable.name])) {
+      await coldStart.waitFor(servable.name, () => this.candidates(servable.name, { kind: 'latest' }).length > 0, end);
+      candidates = this.candidates(servable.name, choice);
+    }
     let lastError: ServingError | undefined;
     for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
-      const picked = pickReplica(candidates, this.outstanding);
+      const picked = this.pick(candidates, servable.name);
       if (!picked) break;
       try {
         return await this.call(picked, path, request, end);
       } catch (error) {
         const failure = error as ServingError;
-        if (!RETRYABLE.has(failure.code) || Date.now() >= end) throw failure;
+        // NOT_FOUND from a worker the view says holds the model: it has just unloaded it; others may not have.
+        const stale = failure.code === grpc.status.NOT_FOUND && candidates.length > 1;
+        if ((!RETRYABLE.has(failure.code) && !stale) || Date.now() >= end) throw failure;
         lastError = failure;
         this.options.log(`retrying ${path} for ${servable.name} elsewhere: ${picked.worker.id} answered ${failure.message}`);
         candidates = candidates.filter((c) => c !== picked);
@@ -56,6 +70,36 @@ export class Router {
     }
     if (lastError) throw lastError;
     throw this.noReplica(servable.name, choice);
+  }
+
+  /** One routing decision, as a `route` span naming the candidates, the two weighed, the one chosen and why. */
+  private pick(candidates: readonly Candidate[], model: string): Candidate | undefined {
+    return withSpan('route', (span) => {
+      let weighed: readonly Candidate[] = candidates;
+      const picked = pickReplica(candidates, this.outstanding, Math.random, (sampled) => (weighed = sampled));
+      if (span.isRecording()) {
+        const load = (c: Candidate) => replicaLoad(c, this.outstanding).toFixed(2);
+        span.setAttributes({
+          'maas.model': model,
+          'maas.route.candidates': candidates.map((c) => `${c.worker.id} version=${c.version} load_per_core=${load(c)}`),
+          'maas.route.weighed': weighed.map((c) => c.worker.id),
+          'maas.route.chosen': picked?.worker.id ?? '',
+          'maas.route.reason':
+            candidates.length === 0
+              ? 'no ready replica'
+              : candidates.length === 1
+                ? 'the only ready replica'
+                : `power of two choices: lower load per core of the two sampled (${weighed.map(load).join(' vs ')})`,
+        });
+      }
+      return picked;
+    });
+  }
+
+  /** Routable workers with an AVAILABLE version of the model that satisfies the choice. */
+  private candidates(name: string, choice: Exclude<VersionChoice, { kind: 'label' }>): Candidate[] {
+    const holders = this.index.holders(this.view.workers, name).filter((w) => this.view.isRoutable(w));
+    return candidatesFor(holders, name, choice);
   }
 
   private resolveLabel(name: string, choice: VersionChoice, labels: Record<string, number>): Exclude<VersionChoice, { kind: 'label' }> {
@@ -67,7 +111,7 @@ export class Router {
 
   /** No replica can take it: the version exists nowhere (NOT_FOUND) or nothing is ready yet (UNAVAILABLE). */
   private noReplica(name: string, choice: Exclude<VersionChoice, { kind: 'label' }>): ServingError {
-    const anyReady = candidatesFor(this.view.routable(), name, { kind: 'latest' }).length > 0;
+    const anyReady = this.candidates(name, { kind: 'latest' }).length > 0;
     if (anyReady) return new NotFoundError(`Servable not found for request: ${describeServableRequest({ name, choice })}`);
     return new UnavailableError(`No ready replica of model ${name}: it is placed but not loaded yet, or its workers are gone; retry shortly`);
   }
@@ -75,7 +119,8 @@ export class Router {
   private client(address: string): grpc.Client {
     let client = this.clients.get(address);
     if (!client) {
-      client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      client = new grpc.Client(address, this.options.client?.credentials ?? grpc.credentials.createInsecure(), {
+        ...this.options.client?.options,
         'grpc.max_receive_message_length': this.options.maxMessageBytes,
         'grpc.max_send_message_length': this.options.maxMessageBytes,
         // Pings find a worker that stopped answering (hung, or its host gone) within seconds.
@@ -92,7 +137,10 @@ export class Router {
     const id = candidate.worker.id;
     this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + 1);
     try {
-      return await this.forwardTo(candidate.worker.address, path, request, deadline);
+      return await withSpan(`forward ${path.slice(1)}`, () => this.forwardTo(candidate.worker.address, path, request, deadline), {
+        kind: SpanKind.CLIENT,
+        attributes: { 'rpc.system': 'grpc', 'maas.worker': id, 'server.address': candidate.worker.address, 'maas.version': candidate.version },
+      });
     } catch (error) {
       const failure = error as ServingError;
       // A transport failure (not the worker's own overload answer) means the worker is gone for now.
@@ -103,10 +151,10 @@ export class Router {
     }
   }
 
-  /** One unary call of encoded bytes to a given address; failures come back as ServingErrors. */
+  /** One unary call of encoded bytes to a given address, continuing the active trace; failures come back as ServingErrors. */
   forwardTo(address: string, path: string, request: Buffer, deadline = Date.now() + DEFAULT_FORWARD_TIMEOUT_MS): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      this.client(address).makeUnaryRequest(path, identity, identity, request, new grpc.Metadata(), { deadline }, (error, response) =>
+      this.client(address).makeUnaryRequest(path, identity, identity, request, injectIntoMetadata(new grpc.Metadata()), { deadline }, (error, response) =>
         error ? reject(new ServingError(error.code, error.details || error.message)) : resolve(response!),
       );
     });

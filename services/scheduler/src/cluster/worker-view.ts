@@ -56,11 +56,13 @@ export class WorkerView {
 
   /** Workers that can take new requests. */
   routable(): WorkerReport[] {
-    return this.workers.filter((w) => {
-      if (w.draining) return false;
-      const since = this.suspects.get(w.id);
-      return since === undefined || w.reportedAt > since;
-    });
+    return this.workers.filter((w) => this.isRoutable(w));
+  }
+
+  isRoutable(worker: WorkerReport): boolean {
+    if (worker.draining) return false;
+    const since = this.suspects.get(worker.id);
+    return since === undefined || worker.reportedAt > since;
   }
 
   stop(): void {

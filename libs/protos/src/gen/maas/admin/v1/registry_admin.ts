@@ -29,6 +29,31 @@ export interface SetReplicasRequest {
   model: string;
   minReplicas: number;
   maxReplicas: number;
+  /** Autoscaling target and timing; unset fields take the scheduler's defaults. Absent: kept as they were. */
+  scaling?: ScalingSettings | undefined;
+}
+
+/** Per-model horizontal autoscaling settings (the scheduler's --scale_* flags are the defaults). */
+export interface ScalingSettings {
+  /** Outstanding requests one replica should carry. */
+  targetInFlight?:
+    | number
+    | undefined;
+  /** p95 latency objective on the workers; above it the model scales up. */
+  latencyObjectiveMs?:
+    | number
+    | undefined;
+  /** Look-back window of the load signals. */
+  windowMs?:
+    | number
+    | undefined;
+  /** How long a higher (lower) count must be recommended before it applies. */
+  scaleUpDelayMs?: number | undefined;
+  scaleDownDelayMs?:
+    | number
+    | undefined;
+  /** With min_replicas 0: no request for this long scales the model to zero. */
+  idleMs?: number | undefined;
 }
 
 export interface SetReplicasResponse {
@@ -47,6 +72,28 @@ export interface WorkerStatus {
   draining: boolean;
   /** Models with an AVAILABLE version on this worker. */
   readyModels: string[];
+  /** What the vertical profiler chose for each loaded version here. */
+  profiles: VersionProfileStatus[];
+}
+
+export interface VersionProfileStatus {
+  model: string;
+  version: bigint;
+  /** "profiled" (measured on this worker) or "override" (given by the model's runtime config). */
+  source: string;
+  batchSize: number;
+  intraOpThreads: number;
+  instances: number;
+  provider: string;
+  /** Rows per second and p95 run latency of the chosen configuration. */
+  throughput: number;
+  p95Ms: number;
+  objectiveMs: number;
+  metObjective: boolean;
+  trials: number;
+  /** Candidates left untried when the time budget ran out. */
+  skipped: number;
+  durationMs: number;
 }
 
 export interface ModelPlacement {
@@ -56,15 +103,30 @@ export interface ModelPlacement {
   /** Workers where it is placed, and how many of them have it ready. */
   workers: string[];
   readyReplicas: number;
+  /** The autoscaler's count, and how many of those found no worker with room. */
+  wantedReplicas: number;
+  unplacedReplicas: number;
+  scalingReason: string;
+  scaling?: ScalingSettings | undefined;
+}
+
+/** Workers of one kind ("cpu", "gpu") the wanted replicas need beyond the fleet there is. */
+export interface WorkerShortage {
+  kind: string;
+  count: number;
+  memoryBytes: bigint;
 }
 
 export interface DescribeClusterResponse {
   workers: WorkerStatus[];
   models: ModelPlacement[];
+  /** For an external fleet autoscaler (HPA/KEDA): workers to add, and idle ones that may be stopped. */
+  missingWorkers: WorkerShortage[];
+  removableWorkers: string[];
 }
 
 function createBaseSetReplicasRequest(): SetReplicasRequest {
-  return { model: "", minReplicas: 0, maxReplicas: 0 };
+  return { model: "", minReplicas: 0, maxReplicas: 0, scaling: undefined };
 }
 
 export const SetReplicasRequest: MessageFns<SetReplicasRequest> = {
@@ -77,6 +139,9 @@ export const SetReplicasRequest: MessageFns<SetReplicasRequest> = {
     }
     if (message.maxReplicas !== 0) {
       writer.uint32(24).uint32(message.maxReplicas);
+    }
+    if (message.scaling !== undefined) {
+      ScalingSettings.encode(message.scaling, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -118,6 +183,14 @@ export const SetReplicasRequest: MessageFns<SetReplicasRequest> = {
             message.maxReplicas = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scaling = ScalingSettings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -143,6 +216,7 @@ export const SetReplicasRequest: MessageFns<SetReplicasRequest> = {
         : isSet(object.max_replicas)
         ? globalThis.Number(object.max_replicas)
         : 0,
+      scaling: isSet(object.scaling) ? ScalingSettings.fromJSON(object.scaling) : undefined,
     };
   },
 
@@ -157,6 +231,9 @@ export const SetReplicasRequest: MessageFns<SetReplicasRequest> = {
     if (message.maxReplicas !== 0) {
       obj.maxReplicas = Math.round(message.maxReplicas);
     }
+    if (message.scaling !== undefined) {
+      obj.scaling = ScalingSettings.toJSON(message.scaling);
+    }
     return obj;
   },
 
@@ -168,6 +245,189 @@ export const SetReplicasRequest: MessageFns<SetReplicasRequest> = {
     message.model = object.model ?? "";
     message.minReplicas = object.minReplicas ?? 0;
     message.maxReplicas = object.maxReplicas ?? 0;
+    message.scaling = (object.scaling !== undefined && object.scaling !== null)
+      ? ScalingSettings.fromPartial(object.scaling)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseScalingSettings(): ScalingSettings {
+  return {
+    targetInFlight: undefined,
+    latencyObjectiveMs: undefined,
+    windowMs: undefined,
+    scaleUpDelayMs: undefined,
+    scaleDownDelayMs: undefined,
+    idleMs: undefined,
+  };
+}
+
+export const ScalingSettings: MessageFns<ScalingSettings> = {
+  encode(message: ScalingSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetInFlight !== undefined) {
+      writer.uint32(9).double(message.targetInFlight);
+    }
+    if (message.latencyObjectiveMs !== undefined) {
+      writer.uint32(16).uint32(message.latencyObjectiveMs);
+    }
+    if (message.windowMs !== undefined) {
+      writer.uint32(24).uint32(message.windowMs);
+    }
+    if (message.scaleUpDelayMs !== undefined) {
+      writer.uint32(32).uint32(message.scaleUpDelayMs);
+    }
+    if (message.scaleDownDelayMs !== undefined) {
+      writer.uint32(40).uint32(message.scaleDownDelayMs);
+    }
+    if (message.idleMs !== undefined) {
+      writer.uint32(48).uint32(message.idleMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScalingSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScalingSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.targetInFlight = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.latencyObjectiveMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.windowMs = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.scaleUpDelayMs = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.scaleDownDelayMs = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.idleMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScalingSettings {
+    return {
+      targetInFlight: isSet(object.targetInFlight)
+        ? globalThis.Number(object.targetInFlight)
+        : isSet(object.target_in_flight)
+        ? globalThis.Number(object.target_in_flight)
+        : undefined,
+      latencyObjectiveMs: isSet(object.latencyObjectiveMs)
+        ? globalThis.Number(object.latencyObjectiveMs)
+        : isSet(object.latency_objective_ms)
+        ? globalThis.Number(object.latency_objective_ms)
+        : undefined,
+      windowMs: isSet(object.windowMs)
+        ? globalThis.Number(object.windowMs)
+        : isSet(object.window_ms)
+        ? globalThis.Number(object.window_ms)
+        : undefined,
+      scaleUpDelayMs: isSet(object.scaleUpDelayMs)
+        ? globalThis.Number(object.scaleUpDelayMs)
+        : isSet(object.scale_up_delay_ms)
+        ? globalThis.Number(object.scale_up_delay_ms)
+        : undefined,
+      scaleDownDelayMs: isSet(object.scaleDownDelayMs)
+        ? globalThis.Number(object.scaleDownDelayMs)
+        : isSet(object.scale_down_delay_ms)
+        ? globalThis.Number(object.scale_down_delay_ms)
+        : undefined,
+      idleMs: isSet(object.idleMs)
+        ? globalThis.Number(object.idleMs)
+        : isSet(object.idle_ms)
+        ? globalThis.Number(object.idle_ms)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ScalingSettings): unknown {
+    const obj: any = {};
+    if (message.targetInFlight !== undefined) {
+      obj.targetInFlight = floatToJson(message.targetInFlight);
+    }
+    if (message.latencyObjectiveMs !== undefined) {
+      obj.latencyObjectiveMs = Math.round(message.latencyObjectiveMs);
+    }
+    if (message.windowMs !== undefined) {
+      obj.windowMs = Math.round(message.windowMs);
+    }
+    if (message.scaleUpDelayMs !== undefined) {
+      obj.scaleUpDelayMs = Math.round(message.scaleUpDelayMs);
+    }
+    if (message.scaleDownDelayMs !== undefined) {
+      obj.scaleDownDelayMs = Math.round(message.scaleDownDelayMs);
+    }
+    if (message.idleMs !== undefined) {
+      obj.idleMs = Math.round(message.idleMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScalingSettings>, I>>(base?: I): ScalingSettings {
+    return ScalingSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScalingSettings>, I>>(object: I): ScalingSettings {
+    const message = createBaseScalingSettings();
+    message.targetInFlight = object.targetInFlight ?? undefined;
+    message.latencyObjectiveMs = object.latencyObjectiveMs ?? undefined;
+    message.windowMs = object.windowMs ?? undefined;
+    message.scaleUpDelayMs = object.scaleUpDelayMs ?? undefined;
+    message.scaleDownDelayMs = object.scaleDownDelayMs ?? undefined;
+    message.idleMs = object.idleMs ?? undefined;
     return message;
   },
 };
@@ -286,6 +546,7 @@ function createBaseWorkerStatus(): WorkerStatus {
     inFlight: 0,
     draining: false,
     readyModels: [],
+    profiles: [],
   };
 }
 
@@ -317,6 +578,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     }
     for (const v of message.readyModels) {
       writer.uint32(66).string(v!);
+    }
+    for (const v of message.profiles) {
+      VersionProfileStatus.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -398,6 +662,14 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
             message.readyModels.push(reader.string());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.profiles.push(VersionProfileStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -434,6 +706,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
         : globalThis.Array.isArray(object?.ready_models)
         ? object.ready_models.map((e: any) => globalThis.String(e))
         : [],
+      profiles: globalThis.Array.isArray(object?.profiles)
+        ? object.profiles.map((e: any) => VersionProfileStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -463,6 +738,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     if (message.readyModels?.length) {
       obj.readyModels = message.readyModels;
     }
+    if (message.profiles?.length) {
+      obj.profiles = message.profiles.map((e) => VersionProfileStatus.toJSON(e));
+    }
     return obj;
   },
 
@@ -481,12 +759,342 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     message.inFlight = object.inFlight ?? 0;
     message.draining = object.draining ?? false;
     message.readyModels = object.readyModels?.map((e) => e) || [];
+    message.profiles = object.profiles?.map((e) => VersionProfileStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseVersionProfileStatus(): VersionProfileStatus {
+  return {
+    model: "",
+    version: 0n,
+    source: "",
+    batchSize: 0,
+    intraOpThreads: 0,
+    instances: 0,
+    provider: "",
+    throughput: 0,
+    p95Ms: 0,
+    objectiveMs: 0,
+    metObjective: false,
+    trials: 0,
+    skipped: 0,
+    durationMs: 0,
+  };
+}
+
+export const VersionProfileStatus: MessageFns<VersionProfileStatus> = {
+  encode(message: VersionProfileStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.version !== 0n) {
+      if (BigInt.asIntN(64, message.version) !== message.version) {
+        throw new globalThis.Error("value provided for field message.version of type int64 too large");
+      }
+      writer.uint32(16).int64(message.version);
+    }
+    if (message.source !== "") {
+      writer.uint32(26).string(message.source);
+    }
+    if (message.batchSize !== 0) {
+      writer.uint32(32).uint32(message.batchSize);
+    }
+    if (message.intraOpThreads !== 0) {
+      writer.uint32(40).uint32(message.intraOpThreads);
+    }
+    if (message.instances !== 0) {
+      writer.uint32(48).uint32(message.instances);
+    }
+    if (message.provider !== "") {
+      writer.uint32(58).string(message.provider);
+    }
+    if (message.throughput !== 0) {
+      writer.uint32(65).double(message.throughput);
+    }
+    if (message.p95Ms !== 0) {
+      writer.uint32(73).double(message.p95Ms);
+    }
+    if (message.objectiveMs !== 0) {
+      writer.uint32(81).double(message.objectiveMs);
+    }
+    if (message.metObjective !== false) {
+      writer.uint32(88).bool(message.metObjective);
+    }
+    if (message.trials !== 0) {
+      writer.uint32(96).uint32(message.trials);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(104).uint32(message.skipped);
+    }
+    if (message.durationMs !== 0) {
+      writer.uint32(112).uint32(message.durationMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VersionProfileStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVersionProfileStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.batchSize = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.intraOpThreads = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.instances = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.throughput = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.p95Ms = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.objectiveMs = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.metObjective = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.trials = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.skipped = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.durationMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VersionProfileStatus {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? BigInt(object.version) : 0n,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      batchSize: isSet(object.batchSize)
+        ? globalThis.Number(object.batchSize)
+        : isSet(object.batch_size)
+        ? globalThis.Number(object.batch_size)
+        : 0,
+      intraOpThreads: isSet(object.intraOpThreads)
+        ? globalThis.Number(object.intraOpThreads)
+        : isSet(object.intra_op_threads)
+        ? globalThis.Number(object.intra_op_threads)
+        : 0,
+      instances: isSet(object.instances) ? globalThis.Number(object.instances) : 0,
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      throughput: isSet(object.throughput) ? globalThis.Number(object.throughput) : 0,
+      p95Ms: isSet(object.p95Ms)
+        ? globalThis.Number(object.p95Ms)
+        : isSet(object.p95_ms)
+        ? globalThis.Number(object.p95_ms)
+        : 0,
+      objectiveMs: isSet(object.objectiveMs)
+        ? globalThis.Number(object.objectiveMs)
+        : isSet(object.objective_ms)
+        ? globalThis.Number(object.objective_ms)
+        : 0,
+      metObjective: isSet(object.metObjective)
+        ? globalThis.Boolean(object.metObjective)
+        : isSet(object.met_objective)
+        ? globalThis.Boolean(object.met_objective)
+        : false,
+      trials: isSet(object.trials) ? globalThis.Number(object.trials) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: VersionProfileStatus): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== 0n) {
+      obj.version = message.version.toString();
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.batchSize !== 0) {
+      obj.batchSize = Math.round(message.batchSize);
+    }
+    if (message.intraOpThreads !== 0) {
+      obj.intraOpThreads = Math.round(message.intraOpThreads);
+    }
+    if (message.instances !== 0) {
+      obj.instances = Math.round(message.instances);
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.throughput !== 0) {
+      obj.throughput = floatToJson(message.throughput);
+    }
+    if (message.p95Ms !== 0) {
+      obj.p95Ms = floatToJson(message.p95Ms);
+    }
+    if (message.objectiveMs !== 0) {
+      obj.objectiveMs = floatToJson(message.objectiveMs);
+    }
+    if (message.metObjective !== false) {
+      obj.metObjective = message.metObjective;
+    }
+    if (message.trials !== 0) {
+      obj.trials = Math.round(message.trials);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VersionProfileStatus>, I>>(base?: I): VersionProfileStatus {
+    return VersionProfileStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VersionProfileStatus>, I>>(object: I): VersionProfileStatus {
+    const message = createBaseVersionProfileStatus();
+    message.model = object.model ?? "";
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    message.source = object.source ?? "";
+    message.batchSize = object.batchSize ?? 0;
+    message.intraOpThreads = object.intraOpThreads ?? 0;
+    message.instances = object.instances ?? 0;
+    message.provider = object.provider ?? "";
+    message.throughput = object.throughput ?? 0;
+    message.p95Ms = object.p95Ms ?? 0;
+    message.objectiveMs = object.objectiveMs ?? 0;
+    message.metObjective = object.metObjective ?? false;
+    message.trials = object.trials ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.durationMs = object.durationMs ?? 0;
     return message;
   },
 };
 
 function createBaseModelPlacement(): ModelPlacement {
-  return { name: "", minReplicas: 0, maxReplicas: 0, workers: [], readyReplicas: 0 };
+  return {
+    name: "",
+    minReplicas: 0,
+    maxReplicas: 0,
+    workers: [],
+    readyReplicas: 0,
+    wantedReplicas: 0,
+    unplacedReplicas: 0,
+    scalingReason: "",
+    scaling: undefined,
+  };
 }
 
 export const ModelPlacement: MessageFns<ModelPlacement> = {
@@ -505,6 +1113,18 @@ export const ModelPlacement: MessageFns<ModelPlacement> = {
     }
     if (message.readyReplicas !== 0) {
       writer.uint32(40).uint32(message.readyReplicas);
+    }
+    if (message.wantedReplicas !== 0) {
+      writer.uint32(48).uint32(message.wantedReplicas);
+    }
+    if (message.unplacedReplicas !== 0) {
+      writer.uint32(56).uint32(message.unplacedReplicas);
+    }
+    if (message.scalingReason !== "") {
+      writer.uint32(66).string(message.scalingReason);
+    }
+    if (message.scaling !== undefined) {
+      ScalingSettings.encode(message.scaling, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -562,6 +1182,38 @@ export const ModelPlacement: MessageFns<ModelPlacement> = {
             message.readyReplicas = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.wantedReplicas = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.unplacedReplicas = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.scalingReason = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.scaling = ScalingSettings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -593,6 +1245,22 @@ export const ModelPlacement: MessageFns<ModelPlacement> = {
         : isSet(object.ready_replicas)
         ? globalThis.Number(object.ready_replicas)
         : 0,
+      wantedReplicas: isSet(object.wantedReplicas)
+        ? globalThis.Number(object.wantedReplicas)
+        : isSet(object.wanted_replicas)
+        ? globalThis.Number(object.wanted_replicas)
+        : 0,
+      unplacedReplicas: isSet(object.unplacedReplicas)
+        ? globalThis.Number(object.unplacedReplicas)
+        : isSet(object.unplaced_replicas)
+        ? globalThis.Number(object.unplaced_replicas)
+        : 0,
+      scalingReason: isSet(object.scalingReason)
+        ? globalThis.String(object.scalingReason)
+        : isSet(object.scaling_reason)
+        ? globalThis.String(object.scaling_reason)
+        : "",
+      scaling: isSet(object.scaling) ? ScalingSettings.fromJSON(object.scaling) : undefined,
     };
   },
 
@@ -613,6 +1281,18 @@ export const ModelPlacement: MessageFns<ModelPlacement> = {
     if (message.readyReplicas !== 0) {
       obj.readyReplicas = Math.round(message.readyReplicas);
     }
+    if (message.wantedReplicas !== 0) {
+      obj.wantedReplicas = Math.round(message.wantedReplicas);
+    }
+    if (message.unplacedReplicas !== 0) {
+      obj.unplacedReplicas = Math.round(message.unplacedReplicas);
+    }
+    if (message.scalingReason !== "") {
+      obj.scalingReason = message.scalingReason;
+    }
+    if (message.scaling !== undefined) {
+      obj.scaling = ScalingSettings.toJSON(message.scaling);
+    }
     return obj;
   },
 
@@ -626,12 +1306,128 @@ export const ModelPlacement: MessageFns<ModelPlacement> = {
     message.maxReplicas = object.maxReplicas ?? 0;
     message.workers = object.workers?.map((e) => e) || [];
     message.readyReplicas = object.readyReplicas ?? 0;
+    message.wantedReplicas = object.wantedReplicas ?? 0;
+    message.unplacedReplicas = object.unplacedReplicas ?? 0;
+    message.scalingReason = object.scalingReason ?? "";
+    message.scaling = (object.scaling !== undefined && object.scaling !== null)
+      ? ScalingSettings.fromPartial(object.scaling)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWorkerShortage(): WorkerShortage {
+  return { kind: "", count: 0, memoryBytes: 0n };
+}
+
+export const WorkerShortage: MessageFns<WorkerShortage> = {
+  encode(message: WorkerShortage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    if (message.memoryBytes !== 0n) {
+      if (BigInt.asUintN(64, message.memoryBytes) !== message.memoryBytes) {
+        throw new globalThis.Error("value provided for field message.memoryBytes of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.memoryBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerShortage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerShortage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memoryBytes = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkerShortage {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      memoryBytes: isSet(object.memoryBytes)
+        ? BigInt(object.memoryBytes)
+        : isSet(object.memory_bytes)
+        ? BigInt(object.memory_bytes)
+        : 0n,
+    };
+  },
+
+  toJSON(message: WorkerShortage): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.memoryBytes !== 0n) {
+      obj.memoryBytes = message.memoryBytes.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkerShortage>, I>>(base?: I): WorkerShortage {
+    return WorkerShortage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkerShortage>, I>>(object: I): WorkerShortage {
+    const message = createBaseWorkerShortage();
+    message.kind = object.kind ?? "";
+    message.count = object.count ?? 0;
+    message.memoryBytes = (object.memoryBytes !== undefined && object.memoryBytes !== null)
+      ? BigInt(object.memoryBytes)
+      : 0n;
     return message;
   },
 };
 
 function createBaseDescribeClusterResponse(): DescribeClusterResponse {
-  return { workers: [], models: [] };
+  return { workers: [], models: [], missingWorkers: [], removableWorkers: [] };
 }
 
 export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
@@ -641,6 +1437,12 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
     }
     for (const v of message.models) {
       ModelPlacement.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.missingWorkers) {
+      WorkerShortage.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.removableWorkers) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -674,6 +1476,22 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
             message.models.push(ModelPlacement.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.missingWorkers.push(WorkerShortage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.removableWorkers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -692,6 +1510,16 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
         ? object.workers.map((e: any) => WorkerStatus.fromJSON(e))
         : [],
       models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => ModelPlacement.fromJSON(e)) : [],
+      missingWorkers: globalThis.Array.isArray(object?.missingWorkers)
+        ? object.missingWorkers.map((e: any) => WorkerShortage.fromJSON(e))
+        : globalThis.Array.isArray(object?.missing_workers)
+        ? object.missing_workers.map((e: any) => WorkerShortage.fromJSON(e))
+        : [],
+      removableWorkers: globalThis.Array.isArray(object?.removableWorkers)
+        ? object.removableWorkers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removable_workers)
+        ? object.removable_workers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -703,6 +1531,12 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
     if (message.models?.length) {
       obj.models = message.models.map((e) => ModelPlacement.toJSON(e));
     }
+    if (message.missingWorkers?.length) {
+      obj.missingWorkers = message.missingWorkers.map((e) => WorkerShortage.toJSON(e));
+    }
+    if (message.removableWorkers?.length) {
+      obj.removableWorkers = message.removableWorkers;
+    }
     return obj;
   },
 
@@ -713,6 +1547,8 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
     const message = createBaseDescribeClusterResponse();
     message.workers = object.workers?.map((e) => WorkerStatus.fromPartial(e)) || [];
     message.models = object.models?.map((e) => ModelPlacement.fromPartial(e)) || [];
+    message.missingWorkers = object.missingWorkers?.map((e) => WorkerShortage.fromPartial(e)) || [];
+    message.removableWorkers = object.removableWorkers?.map((e) => e) || [];
     return message;
   },
 };
@@ -793,6 +1629,10 @@ export const RegistryAdminClient = makeGenericClientConstructor(
   service: typeof RegistryAdminService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

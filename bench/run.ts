@@ -1,0 +1,139 @@
+// `npm run bench [-- --quick] [-- --soak N]`: measures maas's served path next to its limits, all
+// in this run: onnxruntime in-process (compute), a bare grpc-js echo server (transport), then
+// `maas serve` without and with dynamic batching. Prints a table, writes bench/results/*.json.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseSettings, UsageError } from './config.js';
+import { LoadGeneratorClient } from './load/generator-client.js';
+import { createModelRepository } from './model-repo.js';
+import { installCleanup, stopAll } from './processes.js';
+import { markdownTable, summaryText, textTable, writeReport, type BenchReport, type RssReport } from './report.js';
+import { computeLimit } from './scenarios/compute-limit.js';
+import type { BenchContext } from './scenarios/context.js';
+import { modelScenarios, type Availability } from './scenarios/models.js';
+import { payloadSweep } from './scenarios/payload-sweep.js';
+import { soak } from './scenarios/soak.js';
+import { ratios, targets } from './scenarios/targets.js';
+import { serveFlags, startEchoServer, startServer, type RunningServer } from './server.js';
+
+/** Other work on the machine skews results; the 1/5/15-minute load averages show how much. */
+function machineInfo(loadAverageAtStart: number[]): BenchReport['machine'] {
+  const cpuList = cpus();
+  return {
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverageAtStart,
+    loadAverageAtEnd: loadavg(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  };
+}
+
+/** First line of a start-up failure plus the server's own error line from its log, if any. */
+function startError(error: unknown): string {
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n');
+  const cause = lines.slice(1).find((line) => /Error|error:/.test(line));
+  return [lines[0], cause?.trim()].filter(Boolean).join(': ');
+}
+
+/** Starts a server for one phase, runs `body` against it (or against the reason it is missing), stops it. */
+async function withServer(start: () => Promise<RunningServer>, body: (a: Availability) => Promise<void>): Promise<void> {
+  let server: RunningServer | undefined;
+  let availability: Availability;
+  try {
+    server = await start();
+    availability = { server };
+  } catch (error) {
+    availability = { status: 'error', note: `server did not start: ${startError(error)}` };
+  }
+  try {
+    await body(availability);
+  } finally {
+    await server?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2));
+  const began = Date.now();
+  const startedAt = new Date(began).toISOString();
+  const loadAtStart = loadavg();
+  const progress = (message: string) => console.error(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const repo = createModelRepository();
+  // The temporary model repository goes whichever way the run ends (also on SIGINT).
+  installCleanup(() => repo.remove());
+  const ctx: BenchContext = { settings, repo, generator: new LoadGeneratorClient(), rows: [], notes: [], progress };
+  let soakReport: RssReport | undefined;
+  try {
+    // Start-up work overlaps here, before anything is measured: the generator's tsx start and
+    // `maas serve --help` (which tells whether this maas has batching).
+    ctx.generator.start();
+    const { flags, note: helpNote } = await serveFlags();
+    if (helpNote) ctx.notes.push(helpNote);
+
+    // 1. Compute limits first, while nothing else runs.
+    const classifierLimit = await computeLimit(ctx, 'classifier', { kind: 'classifier' }, settings.classifierBatchSizes);
+    await computeLimit(ctx, 'mlp', { kind: 'mlp' }, settings.mlpBatchSizes);
+    // Same offered rate with and without batching, sized from this run's compute limit.
+    const openRate = Math.round((classifierLimit.itemsPerSec?.max ?? 0) * settings.openLoadFraction);
+
+    // 2. Transport limit: the echo server with the same request and response sizes.
+    await withServer(startEchoServer, async (echo) => {
+      await modelScenarios(ctx, 'transport limit', echo, 0);
+      await payloadSweep(ctx, 'transport limit', echo);
+    });
+
+    // 3. maas without batching, then 4. with batching when this maas has it.
+    const serverOptions = { configFile: repo.configFile, knownFlags: flags, workDir: repo.root, maxRestBodyBytes: 256 << 20 };
+    await withServer(() => startServer(serverOptions), async (maas) => {
+      await modelScenarios(ctx, 'maas', maas, openRate);
+      await payloadSweep(ctx, 'maas', maas);
+    });
+
+    const batchingSupported = flags.has('enable_batching') && flags.has('batching_parameters_file');
+    const b = settings.batching;
+    const batchingNote = `max_batch_size ${b.maxBatchSize}, batch_timeout_micros ${b.batchTimeoutMicros}, num_batch_threads ${b.numBatchThreads}`;
+    const startBatched = () => startServer({ ...serverOptions, batching: settings.batching });
+    if (batchingSupported) {
+      ctx.notes.push(`batching server: ${batchingNote}`);
+      await withServer(startBatched, async (batched) => {
+        await modelScenarios(ctx, 'maas+batching', batched, openRate);
+        if (settings.soakRequests > 0 && 'server' in batched) soakReport = await soak(ctx, batched.server, 'maas+batching');
+      });
+    } else {
+      const why = helpNote ? 'maas serve --help failed' : 'maas serve --help does not list --enable_batching';
+      await modelScenarios(ctx, 'maas+batching', { status: 'not available yet', note: why }, openRate);
+      if (settings.soakRequests > 0) {
+        await withServer(() => startServer(serverOptions), async (maas) => {
+          if ('server' in maas) soakReport = await soak(ctx, maas.server, 'maas');
+        });
+      }
+    }
+  } finally {
+    await ctx.generator.close();
+    await stopAll();
+    repo.remove();
+  }
+
+  const report: BenchReport = {
+    startedAt,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: machineInfo(loadAtStart),
+    settings,
+    rows: ctx.rows,
+    ratios: ratios(ctx.rows, settings),
+    targets: targets(ctx.rows, settings, soakReport),
+    ...(soakReport ? { soak: soakReport } : {}),
+    notes: ctx.notes,
+  };
+  console.log(textTable(report.rows));
+  console.log(summaryText(report));
+  if (settings.markdown) console.log(`\n${markdownTable(report.rows)}`);
+  const file = writeReport(settings.resultsDir, report, settings.mode);
+  progress(`done; results in ${file}`);
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof UsageError ? error.message : error);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# MaaS registry: the model catalogue (`maas registry`).
+# Build from the repository root (no image is built in this repository's CI; see docs/deploy.md):
+#   docker build -f deploy/images/registry.Dockerfile -t maas-registry:0.1.0 .
+# Install steps are CI's (.ci/run): `npm ci` with the repository's .npmrc and package.json
+# allowScripts, under the npm that CI uses (older npm ignores allowScripts and would run install
+# scripts). There is no build step: bin/maas.js runs the TypeScript sources through tsx.
+ARG NODE_VERSION=20.20.2
+ARG NPM_VERSION=11.19.1
+
+FROM node:${NODE_VERSION}-bookworm-slim AS install
+ARG NPM_VERSION
+RUN npm install -g npm@${NPM_VERSION}
+WORKDIR /app
+COPY . .
+RUN npm ci --no-audit --no-fund
+# The runtime needs no devDependencies (typescript, nx, buf, test tooling).
+RUN npm prune --omit=dev --no-audit --no-fund
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root: the process cannot change its own code.
+COPY --from=install /app /app
+# The base image's unprivileged `node` user, by number so Kubernetes' runAsNonRoot can check it.
+USER 1000:1000
+EXPOSE 8510
+ENTRYPOINT ["node", "bin/maas.js", "registry"]

@@ -1,0 +1,10 @@
+export * from './permissions.js';
+export { parseAuthConfig, readAuthConfig, sha256Hex, AuthConfigError, type AuthConfig, type ApiKeyEntry, type JwtConfig } from './auth-config.js';
+export { Authenticator, ANONYMOUS, type Principal } from './authenticator.js';
+export { requirementFor, authorize, modelsNamed, isAdministrative, type Requirement } from './access-rules.js';
+export { AuditLog, type AuditEntry } from './audit-log.js';
+export { guardInterceptor, screenService, type CallGuardOptions } from './grpc-guard.js';
+export { restGuard, type RestGuard, type RestCall } from './rest-guard.js';
+export { parseSslConfig, SslConfigError, type SslConfig } from './tls/ssl-config.js';
+export { SslConfigFile, serverCredentials, channelCredentials, secureContextOptions } from './tls/ssl-config-file.js';
+export { RoleSecurity, type SecurityOptions, type Listener, type RestTls } from './role-security.js';

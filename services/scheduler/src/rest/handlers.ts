@@ -1,0 +1,41 @@
+import type { ModelSpec } from '@maas/protos';
+import type { CallContext, ServingBackend } from '@maas/serving-api';
+import { classificationResultJson, exampleRequestFromJson, regressionResultJson } from './classify-regress-json.js';
+import { SIGNATURE_DEF_FIELD, modelMetadataJson } from './metadata-json.js';
+import { predictFromJson } from './predict-json.js';
+import { predictResponseJson } from './predict-response-json.js';
+import { servableSignatures } from './predict-signature.js';
+import { modelStatusJson } from './status-json.js';
+
+/** One REST call answered by the backend: JSON out, failures thrown. POST bodies are read on demand. */
+export type ReadBody = () => Promise<Buffer>;
+
+export async function getStatus(backend: ServingBackend, spec: ModelSpec, context: CallContext): Promise<string> {
+  return modelStatusJson(await backend.getModelStatus({ modelSpec: spec }, context));
+}
+
+export async function getMetadata(backend: ServingBackend, spec: ModelSpec, context: CallContext): Promise<string> {
+  return modelMetadataJson(await backend.getModelMetadata({ modelSpec: spec, metadataField: [SIGNATURE_DEF_FIELD] }, context));
+}
+
+export async function predict(backend: ServingBackend, spec: ModelSpec, readBody: ReadBody, context: CallContext): Promise<Buffer> {
+  // The signatures are looked up while the body arrives; a body that fails wins over a lookup that fails.
+  const signatures = servableSignatures(backend, spec, context);
+  signatures.catch(() => undefined);
+  const body = await readBody();
+  const { signatureName, format, inputs } = predictFromJson(body, await signatures);
+  const response = await backend.predict({ modelSpec: { ...spec, signatureName }, inputs, outputFilter: [] }, context);
+  return predictResponseJson(response.outputs, format);
+}
+
+export async function classify(backend: ServingBackend, spec: ModelSpec, readBody: ReadBody, context: CallContext): Promise<Buffer> {
+  const { signatureName, input } = exampleRequestFromJson(await readBody());
+  const response = await backend.classify({ modelSpec: { ...spec, signatureName }, input }, context);
+  return classificationResultJson(response.result);
+}
+
+export async function regress(backend: ServingBackend, spec: ModelSpec, readBody: ReadBody, context: CallContext): Promise<Buffer> {
+  const { signatureName, input } = exampleRequestFromJson(await readBody());
+  const response = await backend.regress({ modelSpec: { ...spec, signatureName }, input }, context);
+  return regressionResultJson(response.result);
+}

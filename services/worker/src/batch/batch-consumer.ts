@@ -1,0 +1,116 @@
+import { Job, Queue, Worker, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { batchKeys, bullConnection, chunkQueue, FINALIZE_QUEUE, JobStore, type ChunkJobData, type FinalizeJobData } from '@maas/batch-jobs';
+import type { ModelHost } from '../model-host.js';
+import { processChunk, type ChunkContext } from './chunk-processor.js';
+import { finalizeJob } from './finalize.js';
+import { OnlineGate } from './online-gate.js';
+import { RowRunner } from './row-runner.js';
+
+export interface BatchConsumerOptions {
+  /** This worker's id: BullMQ records it on each job it takes (Job.processedBy). */
+  workerId: string;
+  host: ModelHost;
+  /** The cluster's Redis client; BullMQ opens its own connections to the same server. */
+  redis: Redis;
+  /** The cluster's key prefix (--redis_prefix). */
+  prefix: string;
+  /**
+   * Lock on a chunk in work, renewed at half this period. A worker that dies holds its chunk at
+   * most this long (plus a stalled check, every half period) before another worker takes it.
+   */
+  lockMs: number;
+  /** How often the chunk queues are matched to the models this worker holds. */
+  followMs: number;
+  /** Batch rows run only while at most this many online requests are in flight here. */
+  onlineThreshold: number;
+  /** Time budget of one run of batch rows (what an online request may wait behind it). */
+  sliceMs: number;
+  log: (message: string) => void;
+}
+
+export const DEFAULT_BATCH_SLICE_MS = 4;
+export const DEFAULT_BATCH_ONLINE_THRESHOLD = 0;
+const MAX_SLICE_ROWS = 256;
+
+/**
+ * The worker's side of batch jobs: one BullMQ consumer per model this worker has available (so
+ * it only takes chunks it can run), one chunk at a time each, plus a consumer of finalize jobs.
+ * Follows the host's models as placement changes them.
+ */
+export class BatchConsumer {
+  readonly gate: OnlineGate;
+  private readonly store: JobStore;
+  private readonly runner: RowRunner;
+  private readonly finalizeQueue: Queue<FinalizeJobData>;
+  private readonly chunkWorkers = new Map<string, Worker<ChunkJobData>>();
+  private finalizeWorker?: Worker<FinalizeJobData>;
+  private readonly abort = new AbortController();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly options: BatchConsumerOptions) {
+    this.gate = new OnlineGate(options.host, options.onlineThreshold);
+    this.store = new JobStore(options.redis, options.prefix);
+    this.runner = new RowRunner(options.host, this.gate, { sliceMs: options.sliceMs, maxSliceRows: MAX_SLICE_ROWS });
+    this.finalizeQueue = new Queue(FINALIZE_QUEUE, { connection: bullConnection(options.redis), prefix: this.store.keys.bullPrefix });
+    this.finalizeQueue.on('error', (error) => options.log(`batch finalize queue: ${error.message}`));
+  }
+
+  start(): void {
+    this.finalizeWorker = this.consume<FinalizeJobData>(FINALIZE_QUEUE, (job) => finalizeJob(job, this.store));
+    this.follow();
+    this.timer = setInterval(() => this.follow(), this.options.followMs);
+  }
+
+  private consume<T>(queue: string, processor: Processor<T, string>): Worker<T> {
+    const worker = new Worker<T, string>(queue, processor, {
+      name: this.options.workerId,
+      connection: bullConnection(this.options.redis),
+      prefix: this.store.keys.bullPrefix,
+      concurrency: 1,
+      lockDuration: this.options.lockMs,
+      stalledInterval: Math.max(500, Math.floor(this.options.lockMs / 2)),
+      // One stall is a crash we recover from; a chunk that stalls repeatedly may be what crashes workers.
+      maxStalledCount: 2,
+    });
+    worker.on('error', (error) => this.options.log(`batch ${queue}: ${error.message}`));
+    worker.on('failed', (job, error) => this.options.log(`batch ${queue} job ${job?.id ?? '?'} attempt failed: ${error.message}`));
+    return worker;
+  }
+
+  /** A consumer for each model with an available version here; none for the others. */
+  private follow(): void {
+    const ready = new Set(this.options.host.servedModels().filter((m) => m.availableVersions().length > 0).map((m) => m.name));
+    const context: ChunkContext = {
+      store: this.store,
+      runner: this.runner,
+      stopRemaining: (jobId) => this.stopRemaining(jobId),
+      signal: this.abort.signal,
+    };
+    for (const model of ready) {
+      if (!this.chunkWorkers.has(model)) this.chunkWorkers.set(model, this.consume<ChunkJobData>(chunkQueue(model), (job) => processChunk(job, context)));
+    }
+    for (const [model, worker] of this.chunkWorkers) {
+      if (ready.has(model)) continue;
+      this.chunkWorkers.delete(model);
+      worker.close().catch((error: Error) => this.options.log(`closing batch consumer of ${model}: ${error.message}`));
+    }
+  }
+
+  private async stopRemaining(jobId: string): Promise<void> {
+    const parent = await Job.fromId(this.finalizeQueue, jobId);
+    await parent?.removeUnprocessedChildren();
+  }
+
+  /** Lets the chunks in work finish (online traffic has stopped by now), then closes the consumers. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    const workers = [...this.chunkWorkers.values(), ...(this.finalizeWorker ? [this.finalizeWorker] : [])];
+    this.chunkWorkers.clear();
+    const closing = Promise.all(workers.map((w) => w.close()));
+    // A chunk held back by the online gate must not hold up the stop: it fails its attempt and is retried elsewhere.
+    const abortLater = setTimeout(() => this.abort.abort(), this.options.lockMs);
+    await closing.finally(() => clearTimeout(abortLater));
+    await this.finalizeQueue.close();
+  }
+}

@@ -1,0 +1,56 @@
+/** Counts in log-spaced buckets, for percentiles of values spanning orders of magnitude. */
+export class Histogram {
+  private readonly counts: Float64Array;
+  total = 0;
+  sum = 0;
+  max = 0;
+
+  /** Buckets of `ratio` growth from `min` (values below fall in the first). */
+  constructor(
+    private readonly min: number,
+    private readonly ratio = 1.05,
+    buckets = 600,
+  ) {
+    this.counts = new Float64Array(buckets);
+  }
+
+  add(value: number): void {
+    const i = value <= this.min ? 0 : Math.min(this.counts.length - 1, Math.ceil(Math.log(value / this.min) / Math.log(this.ratio)));
+    this.counts[i]!++;
+    this.total++;
+    this.sum += value;
+    if (value > this.max) this.max = value;
+  }
+
+  /** Upper edge of the bucket holding the q-quantile. */
+  quantile(q: number): number {
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!;
+      if (seen >= q * this.total) return this.min * this.ratio ** i;
+    }
+    return this.max;
+  }
+
+  mean(): number {
+    return this.total > 0 ? this.sum / this.total : 0;
+  }
+}
+
+/** CPU time (µs, user + system) of this process since `start` (process.cpuUsage). */
+export function cpuMicrosSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
+export interface Sample {
+  atS: number;
+  /** Requests per second offered (base × day, bursts excluded) at the sample. */
+  dayFactor: number;
+  replicas: number;
+  idealReplicas: number;
+  memoryBytes: number;
+  idealMemoryBytes: number;
+  requests: number;
+  withinObjective: number;
+}

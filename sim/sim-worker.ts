@@ -1,0 +1,188 @@
+import { ModelVersionStatus_State as State } from '@maas/protos';
+import type { ModelReport, WorkerReport } from '@maas/cluster-state';
+import type { SimModel } from './catalog.js';
+
+/** A request in flight through the simulated cluster. */
+export interface SimRequest {
+  model: SimModel;
+  arrivedAt: number;
+  deadline: number;
+  /** When it reached its current worker (the worker-side latency starts here). */
+  dispatchedAt: number;
+  /** Set once it waited for a replica of a model at zero. */
+  coldStart: boolean;
+  /** How long this run takes on the worker it was sent to. */
+  runMs: number;
+  /** Latency added by failed attempts (refused connections, stale replicas). */
+  penaltyMs: number;
+  workerId?: string;
+}
+
+/** Recent worker-side latencies kept per replica for its p95. */
+const LATENCY_RING = 64;
+
+/** One replica on a simulated worker, with the counters a real worker's LoadMeter keeps. */
+export class SimReplica {
+  state: 'loading' | 'ready' | 'leaving' = 'loading';
+  inFlight = 0;
+  requests = 0;
+  busyMs = 0;
+  lastUsedAt: number;
+  private since: number;
+  private readonly latencies = new Float64Array(LATENCY_RING);
+  private readonly finishedAt = new Float64Array(LATENCY_RING);
+  private next = 0;
+  private count = 0;
+
+  constructor(
+    readonly model: SimModel,
+    now: number,
+  ) {
+    this.since = now;
+    this.lastUsedAt = now;
+  }
+
+  private advance(now: number): void {
+    this.busyMs += this.inFlight * (now - this.since);
+    this.since = now;
+  }
+
+  begin(now: number): void {
+    this.advance(now);
+    this.inFlight++;
+    this.lastUsedAt = now;
+  }
+
+  finish(now: number, latencyMs: number): void {
+    this.advance(now);
+    this.inFlight--;
+    this.requests++;
+    this.latencies[this.next] = latencyMs;
+    this.finishedAt[this.next] = now;
+    this.next = (this.next + 1) % LATENCY_RING;
+    this.count = Math.min(this.count + 1, LATENCY_RING);
+  }
+
+  /** A request that will not finish here (its worker died). */
+  abandon(now: number): void {
+    this.advance(now);
+    this.inFlight--;
+  }
+
+  report(now: number, windowMs: number, provider: string): ModelReport {
+    this.advance(now);
+    const recent: number[] = [];
+    for (let i = 0; i < this.count; i++) if (this.finishedAt[i]! >= now - windowMs) recent.push(this.latencies[i]!);
+    recent.sort((a, b) => a - b);
+    const p95Ms = recent.length > 0 ? recent[Math.min(recent.length - 1, Math.ceil(recent.length * 0.95) - 1)]! : 0;
+    const state = this.state === 'loading' ? State.LOADING : this.state === 'ready' ? State.AVAILABLE : State.UNLOADING;
+    return {
+      name: this.model.name,
+      lastUsedAt: this.lastUsedAt,
+      versions: [{ version: 1, state, memoryBytes: this.model.memoryBytes, gpuMemoryBytes: 0, provider }],
+      load: { inFlight: this.inFlight, requests: this.requests, busyMs: this.busyMs, p95Ms, recent: recent.length, windowMs },
+    };
+  }
+}
+
+/**
+ * A simulated worker: `slots` requests run at once (cores), the rest queue in arrival order; a
+ * request runs for its model's service time (divided by the speedup on a GPU worker). It holds
+ * replicas as placement assigns them and heartbeats a WorkerReport like a real worker.
+ */
+export class SimWorker {
+  alive = true;
+  busy = 0;
+  readonly replicas = new Map<number, SimReplica>();
+  private readonly queue: SimRequest[] = [];
+  private queueHead = 0;
+  readonly running = new Set<SimRequest>();
+  report: WorkerReport;
+
+  constructor(
+    readonly id: string,
+    readonly kind: 'cpu' | 'gpu',
+    readonly slots: number,
+    readonly memoryBytes: number,
+    readonly speedup: number,
+    readonly startedAt: number,
+    readonly ttlMs: number,
+  ) {
+    this.report = this.buildReport(startedAt, 10_000);
+  }
+
+  get provider(): string {
+    return this.kind === 'gpu' ? 'cuda' : 'cpu';
+  }
+
+  buildReport(now: number, windowMs: number): WorkerReport {
+    let inFlight = 0;
+    const models: ModelReport[] = [];
+    for (const replica of this.replicas.values()) {
+      models.push(replica.report(now, windowMs, this.provider));
+      inFlight += replica.inFlight;
+    }
+    this.report = {
+      id: this.id,
+      address: `${this.id}:8500`,
+      capacity: { cores: this.slots, memoryBytes: this.memoryBytes, providers: this.kind === 'gpu' ? ['cuda', 'cpu'] : ['cpu'], gpuMemoryBytes: 0 },
+      models,
+      inFlight,
+      startedAt: this.startedAt,
+      reportedAt: now,
+      ttlMs: this.ttlMs,
+      draining: false,
+    };
+    return this.report;
+  }
+
+  /** Takes a request; returns it if it starts running now (the caller schedules its end), else queues it. */
+  accept(request: SimRequest, now: number): boolean {
+    request.dispatchedAt = now;
+    request.workerId = this.id;
+    this.replicas.get(request.model.index)!.begin(now);
+    if (this.busy < this.slots) {
+      this.busy++;
+      this.running.add(request);
+      return true;
+    }
+    this.queue.push(request);
+    return false;
+  }
+
+  /** Ends a running request; returns the queued one that starts in its slot, if any. */
+  finish(request: SimRequest, now: number): SimRequest | undefined {
+    this.running.delete(request);
+    this.replicas.get(request.model.index)?.finish(now, now - request.dispatchedAt);
+    this.busy--;
+    if (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead++]!;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      this.busy++;
+      this.running.add(next);
+      return next;
+    }
+    return undefined;
+  }
+
+  /** The worker dies: everything it was doing is returned to be retried elsewhere. */
+  fail(now: number): SimRequest[] {
+    this.alive = false;
+    const lost = [...this.running, ...this.queue.slice(this.queueHead)];
+    for (const request of lost) this.replicas.get(request.model.index)?.abandon(now);
+    this.running.clear();
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.busy = 0;
+    return lost;
+  }
+
+  usedMemory(): number {
+    let bytes = 0;
+    for (const replica of this.replicas.values()) bytes += replica.model.memoryBytes;
+    return bytes;
+  }
+}

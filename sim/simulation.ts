@@ -1,0 +1,559 @@
+import type { Assignments, WorkerReport } from '@maas/cluster-state';
+import { placeModels, type PlacementModel, type PlacementWorker } from '../services/scheduler/src/cluster/placement.js';
+import { candidatesFor, pickReplica, ReplicaIndex, type Candidate } from '../services/scheduler/src/cluster/replica-picker.js';
+import { ClusterScaler, replicaCounts } from '../services/scheduler/src/scaling/index.js';
+import { buildCatalog, type SimModel } from './catalog.js';
+import type { SimConfig } from './config.js';
+import { EventQueue } from './event-queue.js';
+import { cpuMicrosSince, Histogram, type Sample } from './metrics.js';
+import { Random } from './random.js';
+import { SimReplica, SimWorker, type SimRequest } from './sim-worker.js';
+import { Traffic } from './traffic.js';
+
+type SimEvent =
+  | { kind: 'arrival'; model: number }
+  | { kind: 'finish'; worker: SimWorker; request: SimRequest }
+  | { kind: 'retry'; request: SimRequest }
+  | { kind: 'loaded'; worker: SimWorker; replica: SimReplica }
+  | { kind: 'unload'; worker: SimWorker; replica: SimReplica }
+  | { kind: 'heartbeat' }
+  | { kind: 'placement' }
+  | { kind: 'fail' }
+  | { kind: 'recover'; workerKind: 'cpu' | 'gpu' }
+  | { kind: 'sample' };
+
+const GIB = 1024 ** 3;
+/** Placement's share of a worker's memory for models (as in placement-loop.ts). */
+const MODEL_MEMORY_SHARE = 0.7;
+/** Latency a failed attempt adds: a refused connection, or a worker answering NOT_FOUND after an unload. */
+const FAILED_ATTEMPT_MS = 5;
+/** The router tries at most this many replicas per request (as the scheduler's Router). */
+const MAX_ATTEMPTS = 3;
+/** A request lost with its worker is retried this much later (the call fails, the router tries elsewhere). */
+const RETRY_AFTER_MS = 10;
+const LATEST = { kind: 'latest' } as const;
+
+export interface SimResult {
+  config: SimConfig;
+  wallMs: number;
+  requests: { total: number; withinObjective: number; failed: number; retriedAfterFailure: number; p50Ms: number; p99Ms: number; worstWindowWithin: number };
+  coldStarts: { replicaLoads: number; requestsWaited: number; waitedWithinObjective: number; waitP50Ms: number; waitP99Ms: number };
+  memory: { meanUsedGiB: number; meanIdealGiB: number; usedOverIdeal: number; peakUsedOverFleetBudget: number; meanReplicas: number; meanIdealReplicas: number };
+  routing: { decisions: number; cpuMicrosPerDecision: number; cpuMicrosP99: number; measurementOverheadMicros: number };
+  placement: {
+    fromScratch: { models: number; workers: number; replicas: number; planCpuMs: number; placeCpuMs: number };
+    rounds: number;
+    cpuMsPerRound: { plan: number; place: number; status: number; max: number };
+    replicaChanges: number;
+    changesPerSimSecond: number;
+    modelsDecidedPerCpuSecond: number;
+  };
+  scaling: { scaleUps: number; scaleDowns: number; reversalsWithinDownDelay: number; maxMissingWorkers: number; meanRemovableWorkers: number };
+  failures: { workersFailed: number };
+  samples: Sample[];
+}
+
+/**
+ * A discrete-event simulation of a MaaS cluster at fleet scale. Workers, requests and time are
+ * simulated; the decisions are made by the real modules the scheduler runs: ClusterScaler (the
+ * horizontal autoscaler over the workers' load reports) and placeModels each placement round, and
+ * ReplicaIndex + candidatesFor + pickReplica for every request. Their CPU time is measured with
+ * process.cpuUsage() around the calls.
+ */
+export class Simulation {
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly models: SimModel[];
+  private readonly byName = new Map<string, SimModel>();
+  private readonly traffic: Traffic;
+  private readonly opsRandom: Random;
+  private readonly routeRandom: Random;
+  private readonly runRandom: Random;
+  private readonly workers = new Map<string, SimWorker>();
+  private view: WorkerReport[] = [];
+  private readonly suspects = new Map<string, number>();
+  private readonly index = new ReplicaIndex();
+  private readonly outstanding = new Map<string, number>();
+  private assignments: Assignments = {};
+  private readonly demand = new Map<string, number>();
+  private readonly scaler: ClusterScaler;
+  private readonly waiting = new Map<number, SimRequest[]>();
+  private nextWorker = 0;
+  private now = 0;
+
+  // measurements
+  private readonly latency = new Histogram(0.5);
+  private readonly coldWait = new Histogram(0.5);
+  private readonly routeCpu = new Histogram(0.25, 1.1, 200);
+  private requests = 0;
+  private within = 0;
+  private failed = 0;
+  private retried = 0;
+  private coldRequests = 0;
+  private coldWithin = 0;
+  private coldLoads = 0;
+  private routeCpuMicros = 0;
+  private routeDecisions = 0;
+  private rounds = 0;
+  private readonly roundCpu = { plan: 0, place: 0, status: 0, max: 0 };
+  private replicaChanges = 0;
+  private readonly fromScratch = { models: 0, workers: 0, replicas: 0, planCpuMs: 0, placeCpuMs: 0 };
+  private scaleUps = 0;
+  private scaleDowns = 0;
+  private reversals = 0;
+  private readonly lastWanted = new Map<string, { count: number; direction: number; at: number }>();
+  private maxMissing = 0;
+  private removableSum = 0;
+  private workersFailed = 0;
+  private readonly samples: Sample[] = [];
+  private sampleRequests = 0;
+  private sampleWithin = 0;
+  private readonly servedMs: Float64Array;
+  private readonly lastRequestAt: Float64Array;
+
+  constructor(private readonly config: SimConfig) {
+    this.models = buildCatalog(config);
+    for (const m of this.models) this.byName.set(m.name, m);
+    this.traffic = new Traffic(config, this.models, new Random(config.seed));
+    this.opsRandom = new Random(config.seed * 31 + 3);
+    this.routeRandom = new Random(config.seed * 17 + 5);
+    this.runRandom = new Random(config.seed * 13 + 9);
+    this.scaler = new ClusterScaler(config.scaling);
+    this.servedMs = new Float64Array(this.models.length);
+    this.lastRequestAt = new Float64Array(this.models.length).fill(-Infinity);
+  }
+
+  run(): SimResult {
+    const started = performance.now();
+    for (let i = 0; i < this.config.workers.cpu; i++) this.addWorker('cpu');
+    for (let i = 0; i < this.config.workers.gpu; i++) this.addWorker('gpu');
+    this.heartbeat();
+    this.placeFromScratch();
+    const c = this.config.control;
+    this.queue.push(c.heartbeatMs, { kind: 'heartbeat' });
+    this.queue.push(c.placementMs, { kind: 'placement' });
+    this.queue.push(this.config.sampleEveryS * 1000, { kind: 'sample' });
+    if (this.config.failures.perHour > 0) this.queue.push(this.opsRandom.exponential(3_600_000 / this.config.failures.perHour), { kind: 'fail' });
+    const first = this.traffic.next(0);
+    this.queue.push(first.at, { kind: 'arrival', model: first.model });
+
+    const end = this.config.durationS * 1000;
+    while (this.queue.peekTime() <= end) {
+      this.now = this.queue.peekTime();
+      this.handle(this.queue.pop()!);
+    }
+    for (const list of this.waiting.values()) for (const request of list) this.fail(request);
+    return this.result(performance.now() - started);
+  }
+
+  private handle(event: SimEvent): void {
+    switch (event.kind) {
+      case 'arrival': {
+        this.traffic.advanceBursts(this.now);
+        const next = this.traffic.next(this.now);
+        this.queue.push(next.at, { kind: 'arrival', model: next.model });
+        const model = this.models[event.model]!;
+        const request: SimRequest = { model, arrivedAt: this.now, deadline: this.now + this.config.traffic.deadlineMs, dispatchedAt: 0, coldStart: false, runMs: 0, penaltyMs: 0 };
+        if (!this.route(request)) this.wait(request);
+        return;
+      }
+      case 'finish':
+        return this.finish(event.worker, event.request);
+      case 'retry':
+        if (this.now >= event.request.deadline) return this.fail(event.request);
+        if (!this.route(event.request)) this.wait(event.request);
+        return;
+      case 'loaded':
+        if (event.worker.replicas.get(event.replica.model.index) === event.replica && event.replica.state === 'loading') event.replica.state = 'ready';
+        return;
+      case 'unload':
+        if (event.replica.state !== 'leaving' || event.worker.replicas.get(event.replica.model.index) !== event.replica) return;
+        if (event.replica.inFlight > 0) this.queue.push(this.now + 100, event);
+        else event.worker.replicas.delete(event.replica.model.index);
+        return;
+      case 'heartbeat':
+        this.heartbeat();
+        this.queue.push(this.now + this.config.control.heartbeatMs, event);
+        return;
+      case 'placement':
+        this.placementRound();
+        this.queue.push(this.now + this.config.control.placementMs, event);
+        return;
+      case 'fail':
+        this.failWorker();
+        this.queue.push(this.now + this.opsRandom.exponential(3_600_000 / this.config.failures.perHour), event);
+        return;
+      case 'recover':
+        this.addWorker(event.workerKind);
+        return;
+      case 'sample':
+        this.sample();
+        this.queue.push(this.now + this.config.sampleEveryS * 1000, event);
+        return;
+    }
+  }
+
+  private addWorker(kind: 'cpu' | 'gpu'): SimWorker {
+    const spec = kind === 'gpu' ? this.config.gpuWorker : this.config.cpuWorker;
+    const id = `${kind}-${String(this.nextWorker++).padStart(4, '0')}`;
+    const worker = new SimWorker(id, kind, spec.slots, spec.memoryGiB * GIB, kind === 'gpu' ? this.config.gpuSpeedup : 1, this.now, this.config.control.reportTtlMs);
+    this.workers.set(id, worker);
+    return worker;
+  }
+
+  // ---- the view: reports, expiry, routing
+
+  /** Every live worker reports; the scheduler's view is rebuilt; requests waiting for a replica try again. */
+  private heartbeat(): void {
+    const view: WorkerReport[] = [];
+    for (const [id, worker] of this.workers) {
+      if (worker.alive) view.push(worker.buildReport(this.now, 10_000));
+      else if (worker.report.reportedAt + worker.ttlMs > this.now) view.push(worker.report); // dead, not expired yet
+      else {
+        this.workers.delete(id);
+        delete this.assignments[id];
+        this.suspects.delete(id);
+      }
+    }
+    this.view = view;
+    for (const [model, list] of this.waiting) {
+      const still: SimRequest[] = [];
+      for (const request of list) {
+        if (this.now >= request.deadline) this.fail(request);
+        else if (!this.route(request)) still.push(request);
+      }
+      if (still.length > 0) this.waiting.set(model, still);
+      else this.waiting.delete(model);
+    }
+  }
+
+  private routable(report: WorkerReport): boolean {
+    if (report.draining) return false;
+    const since = this.suspects.get(report.id);
+    return since === undefined || report.reportedAt > since;
+  }
+
+  /** The scheduler's routing decision (real code, CPU measured), then the simulated call. */
+  private route(request: SimRequest): boolean {
+    const name = request.model.name;
+    const start = process.cpuUsage();
+    const holders = this.index.holders(this.view, name).filter((w) => this.routable(w));
+    let candidates: Candidate[] = candidatesFor(holders, name, LATEST);
+    let picked = pickReplica(candidates, this.outstanding, () => this.routeRandom.next());
+    this.countRouteCpu(cpuMicrosSince(start));
+    for (let attempt = 0; picked && attempt < MAX_ATTEMPTS; attempt++) {
+      const worker = this.workers.get(picked.worker.id);
+      const replica = worker?.replicas.get(request.model.index);
+      if (worker?.alive && replica && replica.state !== 'loading') {
+        this.dispatch(worker, request);
+        return true;
+      }
+      if (!worker?.alive) this.suspects.set(picked.worker.id, this.now);
+      request.penaltyMs += FAILED_ATTEMPT_MS;
+      const retryStart = process.cpuUsage();
+      const tried: Candidate = picked;
+      candidates = candidates.filter((c) => c !== tried);
+      picked = pickReplica(candidates, this.outstanding, () => this.routeRandom.next());
+      this.countRouteCpu(cpuMicrosSince(retryStart));
+    }
+    return false;
+  }
+
+  private countRouteCpu(micros: number): void {
+    this.routeCpuMicros += micros;
+    this.routeDecisions++;
+    this.routeCpu.add(micros);
+  }
+
+  /** No replica: a model that may sit at zero records demand (a cold start); either way the client retries until its deadline. */
+  private wait(request: SimRequest): void {
+    if (request.model.range.min === 0) {
+      this.demand.set(request.model.name, this.now);
+      request.coldStart = true;
+    }
+    const list = this.waiting.get(request.model.index);
+    if (list) list.push(request);
+    else this.waiting.set(request.model.index, [request]);
+  }
+
+  private dispatch(worker: SimWorker, request: SimRequest): void {
+    request.runMs = (request.model.serviceMs / worker.speedup) * Math.exp(this.config.serviceMs.jitterSigma * this.runRandom.normal());
+    this.outstanding.set(worker.id, (this.outstanding.get(worker.id) ?? 0) + 1);
+    if (worker.accept(request, this.now)) this.queue.push(this.now + request.runMs, { kind: 'finish', worker, request });
+  }
+
+  private finish(worker: SimWorker, request: SimRequest): void {
+    if (!worker.alive || !worker.running.has(request)) return; // lost with its worker, already retried
+    const next = worker.finish(request, this.now);
+    this.outstanding.set(worker.id, (this.outstanding.get(worker.id) ?? 1) - 1);
+    this.servedMs[request.model.index]! += this.now - request.dispatchedAt;
+    this.lastRequestAt[request.model.index] = this.now;
+    this.complete(request, this.now - request.arrivedAt + request.penaltyMs);
+    if (next) this.queue.push(this.now + next.runMs, { kind: 'finish', worker, request: next });
+  }
+
+  private complete(request: SimRequest, latencyMs: number): void {
+    const ok = latencyMs <= request.model.objectiveMs;
+    this.requests++;
+    this.sampleRequests++;
+    this.latency.add(latencyMs);
+    if (ok) {
+      this.within++;
+      this.sampleWithin++;
+    }
+    if (request.coldStart) {
+      this.coldRequests++;
+      this.coldWait.add(latencyMs);
+      if (ok) this.coldWithin++;
+    }
+  }
+
+  private fail(request: SimRequest): void {
+    this.failed++;
+    this.requests++;
+    this.sampleRequests++;
+    if (request.coldStart) this.coldRequests++;
+  }
+
+  private failWorker(): void {
+    const alive = [...this.workers.values()].filter((w) => w.alive);
+    if (alive.length === 0) return;
+    const victim = alive[this.opsRandom.int(alive.length)]!;
+    this.workersFailed++;
+    for (const request of victim.fail(this.now)) {
+      this.outstanding.set(victim.id, (this.outstanding.get(victim.id) ?? 1) - 1);
+      this.retried++;
+      this.queue.push(this.now + RETRY_AFTER_MS, { kind: 'retry', request });
+    }
+    this.queue.push(this.now + this.config.failures.downS * 1000, { kind: 'recover', workerKind: victim.kind });
+  }
+
+  // ---- placement
+
+  private placementInputs(): { models: PlacementModel[]; workers: PlacementWorker[]; live: WorkerReport[]; current: Assignments } {
+    const live = this.view.filter((w) => !w.draining);
+    const models: PlacementModel[] = this.models.map((m) => ({ name: m.name, replicas: m.range, memoryBytes: m.memoryBytes }));
+    const workers: PlacementWorker[] = live.map((w) => ({
+      id: w.id,
+      budgetBytes: w.capacity.memoryBytes * MODEL_MEMORY_SHARE,
+      lastUsedAt: Object.fromEntries(w.models.map((m) => [m.name, m.lastUsedAt])),
+    }));
+    const current: Assignments = {};
+    for (const w of live) current[w.id] = this.assignments[w.id] ?? [];
+    return { models, workers, live, current };
+  }
+
+  /** The first round on an empty fleet: every model placed from scratch (its CPU reported), loaded before traffic starts. */
+  private placeFromScratch(): void {
+    const { models, workers, live, current } = this.placementInputs();
+    const planStart = process.cpuUsage();
+    this.scaler.plan(models, live, current, this.demand, this.now);
+    this.fromScratch.planCpuMs = cpuMicrosSince(planStart) / 1000;
+    const placeStart = process.cpuUsage();
+    const { assignments } = placeModels(models, workers, current);
+    this.fromScratch.placeCpuMs = cpuMicrosSince(placeStart) / 1000;
+    this.fromScratch.models = models.length;
+    this.fromScratch.workers = workers.length;
+    this.fromScratch.replicas = Object.values(assignments).reduce((sum, names) => sum + names.length, 0);
+    this.apply(assignments, true);
+  }
+
+  private placementRound(): void {
+    const { models, workers, live, current } = this.placementInputs();
+    const before = replicaCounts(current);
+    const t0 = process.cpuUsage();
+    const decisions = this.scaler.plan(models, live, current, this.demand, this.now);
+    const plan = cpuMicrosSince(t0);
+    const t1 = process.cpuUsage();
+    const { assignments, unplaced } = placeModels(models, workers, current);
+    const place = cpuMicrosSince(t1);
+    const t2 = process.cpuUsage();
+    const budgets = new Map(workers.map((w) => [w.id, w.budgetBytes]));
+    const status = this.scaler.status(models, decisions, live.map((report) => ({ report, budgetBytes: budgets.get(report.id)! })), assignments, unplaced, this.now);
+    const statusCpu = cpuMicrosSince(t2);
+    this.rounds++;
+    this.roundCpu.plan += plan;
+    this.roundCpu.place += place;
+    this.roundCpu.status += statusCpu;
+    this.roundCpu.max = Math.max(this.roundCpu.max, plan + place + statusCpu);
+    this.maxMissing = Math.max(this.maxMissing, status.missingWorkers.reduce((sum, m) => sum + m.count, 0));
+    this.removableSum += status.removableWorkers.length;
+
+    const after = replicaCounts(assignments);
+    for (const model of models) {
+      const was = before.get(model.name) ?? 0;
+      const now = after.get(model.name) ?? 0;
+      if (was === 0 && now > 0 && this.demand.has(model.name)) this.coldLoads++;
+      this.trackDirection(model.name, model.wanted ?? 0);
+    }
+    this.apply(assignments, false);
+  }
+
+  /** Counts scale-ups and -downs, and reversals of direction within the scale-down delay (flapping). */
+  private trackDirection(name: string, wanted: number): void {
+    const last = this.lastWanted.get(name);
+    if (!last) {
+      this.lastWanted.set(name, { count: wanted, direction: 0, at: this.now });
+      return;
+    }
+    if (wanted === last.count) return;
+    const direction = wanted > last.count ? 1 : -1;
+    if (direction > 0) this.scaleUps++;
+    else this.scaleDowns++;
+    if (last.direction !== 0 && direction !== last.direction && this.now - last.at < this.config.scaling.scaleDownDelayMs && wanted > 0 && last.count > 0) this.reversals++;
+    this.lastWanted.set(name, { count: wanted, direction, at: this.now });
+  }
+
+  /** Workers follow their new assignments: added models load, removed ones unload after the grace period. */
+  private apply(assignments: Assignments, loadedAlready: boolean): void {
+    for (const [id, names] of Object.entries(assignments)) {
+      const worker = this.workers.get(id);
+      const previous = new Set(this.assignments[id] ?? []);
+      this.assignments[id] = names;
+      if (!worker?.alive) continue;
+      const wanted = new Set(names);
+      for (const name of names) {
+        if (previous.has(name)) continue;
+        const model = this.byName.get(name)!;
+        const existing = worker.replicas.get(model.index);
+        if (existing?.state === 'leaving') {
+          existing.state = 'ready';
+          continue;
+        }
+        if (existing) continue;
+        const replica = new SimReplica(model, this.now);
+        worker.replicas.set(model.index, replica);
+        this.replicaChanges++;
+        if (loadedAlready) replica.state = 'ready';
+        else {
+          // The worker sees its assignment at its next heartbeat, then loads.
+          const loadMs = this.opsRandom.next() * this.config.control.heartbeatMs + (this.config.load.fixedS + model.memoryBytes / (this.config.load.mibPerS * 1024 * 1024)) * 1000;
+          this.queue.push(this.now + loadMs, { kind: 'loaded', worker, replica });
+        }
+      }
+      for (const name of previous) {
+        if (wanted.has(name)) continue;
+        const replica = worker.replicas.get(this.byName.get(name)!.index);
+        if (!replica || replica.state === 'leaving') continue;
+        this.replicaChanges++;
+        if (replica.state === 'loading') {
+          worker.replicas.delete(replica.model.index);
+          continue;
+        }
+        replica.state = 'leaving';
+        this.queue.push(this.now + this.config.control.unloadGraceMs, { kind: 'unload', worker, replica });
+      }
+    }
+  }
+
+  // ---- samples and the result
+
+  /**
+   * Memory held by replicas against an ideal packing: each model with exactly the replicas its
+   * served load needs at the concurrency target over the last sample period (at least one if it
+   * had a request within the idle period, or its min is 1; none otherwise), no delays, no tolerance.
+   */
+  private sample(): void {
+    const periodMs = this.config.sampleEveryS * 1000;
+    const target = this.config.scaling.targetInFlight;
+    let idealReplicas = 0;
+    let idealMemory = 0;
+    for (const m of this.models) {
+      const concurrency = this.servedMs[m.index]! / periodMs;
+      const recent = this.now - this.lastRequestAt[m.index]! < this.config.scaling.idleMs;
+      const need = Math.min(m.range.max, Math.max(m.range.min, recent ? 1 : 0, Math.ceil(concurrency / target - 1e-9)));
+      idealReplicas += need;
+      idealMemory += need * m.memoryBytes;
+      this.servedMs[m.index] = 0;
+    }
+    let replicas = 0;
+    let memory = 0;
+    for (const w of this.workers.values()) {
+      if (!w.alive) continue;
+      replicas += w.replicas.size;
+      memory += w.usedMemory();
+    }
+    this.samples.push({
+      atS: this.now / 1000,
+      dayFactor: this.traffic.diurnal(this.now),
+      replicas,
+      idealReplicas,
+      memoryBytes: memory,
+      idealMemoryBytes: idealMemory,
+      requests: this.sampleRequests,
+      withinObjective: this.sampleWithin,
+    });
+    this.sampleRequests = 0;
+    this.sampleWithin = 0;
+  }
+
+  private result(wallMs: number): SimResult {
+    const mean = (f: (s: Sample) => number) => this.samples.reduce((sum, s) => sum + f(s), 0) / Math.max(1, this.samples.length);
+    const fleetBudget = this.config.workers.cpu * this.config.cpuWorker.memoryGiB * GIB + this.config.workers.gpu * this.config.gpuWorker.memoryGiB * GIB;
+    const worstWindow = this.samples.filter((s) => s.requests >= 100).reduce((worst, s) => Math.min(worst, s.withinObjective / s.requests), 1);
+    const placeCpuMs = this.roundCpu.place / 1000;
+    return {
+      config: this.config,
+      wallMs,
+      requests: {
+        total: this.requests,
+        withinObjective: this.within / Math.max(1, this.requests),
+        failed: this.failed,
+        retriedAfterFailure: this.retried,
+        p50Ms: this.latency.quantile(0.5),
+        p99Ms: this.latency.quantile(0.99),
+        worstWindowWithin: worstWindow,
+      },
+      coldStarts: {
+        replicaLoads: this.coldLoads,
+        requestsWaited: this.coldRequests,
+        waitedWithinObjective: this.coldWithin,
+        waitP50Ms: this.coldWait.quantile(0.5),
+        waitP99Ms: this.coldWait.quantile(0.99),
+      },
+      memory: {
+        meanUsedGiB: mean((s) => s.memoryBytes) / GIB,
+        meanIdealGiB: mean((s) => s.idealMemoryBytes) / GIB,
+        usedOverIdeal: mean((s) => s.memoryBytes) / Math.max(1, mean((s) => s.idealMemoryBytes)),
+        peakUsedOverFleetBudget: Math.max(...this.samples.map((s) => s.memoryBytes)) / (fleetBudget * MODEL_MEMORY_SHARE),
+        meanReplicas: mean((s) => s.replicas),
+        meanIdealReplicas: mean((s) => s.idealReplicas),
+      },
+      routing: {
+        decisions: this.routeDecisions,
+        cpuMicrosPerDecision: this.routeCpuMicros / Math.max(1, this.routeDecisions),
+        cpuMicrosP99: this.routeCpu.quantile(0.99),
+        measurementOverheadMicros: measurementOverhead(),
+      },
+      placement: {
+        fromScratch: this.fromScratch,
+        rounds: this.rounds,
+        cpuMsPerRound: {
+          plan: this.roundCpu.plan / 1000 / Math.max(1, this.rounds),
+          place: placeCpuMs / Math.max(1, this.rounds),
+          status: this.roundCpu.status / 1000 / Math.max(1, this.rounds),
+          max: this.roundCpu.max / 1000,
+        },
+        replicaChanges: this.replicaChanges,
+        changesPerSimSecond: this.replicaChanges / this.config.durationS,
+        modelsDecidedPerCpuSecond: (this.rounds * this.models.length) / Math.max(1e-9, placeCpuMs / 1000),
+      },
+      scaling: {
+        scaleUps: this.scaleUps,
+        scaleDowns: this.scaleDowns,
+        reversalsWithinDownDelay: this.reversals,
+        maxMissingWorkers: this.maxMissing,
+        meanRemovableWorkers: this.removableSum / Math.max(1, this.rounds),
+      },
+      failures: { workersFailed: this.workersFailed },
+      samples: this.samples,
+    };
+  }
+}
+
+/** CPU one empty process.cpuUsage() pair costs (µs): part of every measured routing decision. */
+function measurementOverhead(): number {
+  const n = 20_000;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += cpuMicrosSince(process.cpuUsage());
+  return total / n;
+}

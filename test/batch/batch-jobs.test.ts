@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { BatchJob_State } from '@maas/protos';
+import { MAAS_BIN } from '@maas/cli';
+import { adderMismatches, adderRows, BatchTestCluster } from './batch-harness.js';
+
+const MODEL = 'adder';
+const state = (s: BatchJob_State) => BatchJob_State[s];
+const grpcCode = (code: number, pattern: RegExp) => (error: { code?: number; details?: string }) => error.code === code && pattern.test(error.details ?? '');
+
+describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)', () => {
+  const cluster = new BatchTestCluster();
+
+  before(async () => {
+    await cluster.start(2, MODEL, cluster.writeAdder(MODEL, [1]));
+    await cluster.setReplicas(MODEL, 2, 2);
+    await cluster.waitFor('adder ready on both workers', async () => (await cluster.describe()).workers.filter((w) => w.readyModels.includes(MODEL)).length === 2, 30_000);
+  });
+
+  after(() => cluster.stop());
+
+  test('a job completes with exactly one result line per row, in row order', async () => {
+    const input = cluster.writeInput(adderRows(300));
+    const outputPath = cluster.outputPath();
+    const submitted = await cluster.submit({ modelSpec: { name: MODEL, signatureName: '' }, inputPath: input, outputPath, rowsPerChunk: 25 });
+    assert.equal(submitted.totalRows, 300n);
+    assert.equal(submitted.totalChunks, 12);
+    const job = await cluster.waitForJob(submitted.id);
+    assert.equal(state(job.state), 'COMPLETED', job.error);
+    assert.deepEqual([job.rowsDone, job.rowsFailed, job.chunksDone, job.resultsPath], [300n, 0n, 12, outputPath]);
+    assert.deepEqual(adderMismatches(cluster.readResults(outputPath), 300), []);
+    // The per-chunk parts are gone once the results file is written.
+    assert.deepEqual(readdirSync(cluster.storage).filter((name) => name.includes('.parts')), []);
+    const page = await cluster.results(job.id, 290, 20);
+    assert.deepEqual(page.lines.map((line) => JSON.parse(line).row), [290, 291, 292, 293, 294, 295, 296, 297, 298, 299]);
+    assert.deepEqual([page.partial, page.nextOffset, page.end], [false, 300n, true]);
+  });
+
+  test('rows the model rejects get error lines and the job goes on (REST API)', async () => {
+    const lines = adderRows(40);
+    lines[3] = '"not a list"';
+    lines[17] = '[1, [2]]';
+    lines[25] = '{"nope": [1]}';
+    lines.splice(10, 0, '', '   '); // blank lines hold no row
+    const outputPath = cluster.outputPath();
+    const submitted = await cluster.rest('POST', '/v1/batch/jobs', {
+      model_spec: { name: MODEL },
+      input_path: cluster.writeInput(lines),
+      output_path: outputPath,
+      rows_per_chunk: 8,
+    });
+    assert.equal(submitted.status, 200, JSON.stringify(submitted.json));
+    assert.equal(submitted.json.total_rows, 40);
+    const id = submitted.json.id as string;
+    await cluster.waitForJob(id);
+    const status = await cluster.rest('GET', `/v1/batch/jobs/${id}`);
+    assert.equal(status.json.state, 'COMPLETED');
+    assert.equal(status.json.rows_failed, 3);
+    assert.match(status.json.error as string, /^row 3: input 'x' expects float values, got "not a list"/);
+    const results = cluster.readResults(outputPath);
+    assert.deepEqual(adderMismatches(results, 40, new Set([3, 17, 25])), []);
+    assert.match(results[17]!.error!, /not a rectangular list/);
+    assert.equal(results[25]!.error, 'the row names inputs the model does not have: nope');
+    const page = await cluster.rest('GET', `/v1/batch/jobs/${id}/results?offset=2&limit=2`);
+    assert.deepEqual(page.json, { results: [{ row: 2, prediction: [3, 3.5] }, { row: 3, error: results[3]!.error }], partial: false, next_offset: 4, end: false });
+  });
+
+  test('a job over its failure budget ends FAILED with the reason; what it processed is in OUTPUT.partial', async () => {
+    const rows = adderRows(60);
+    rows[5] = '"bad"';
+    rows[6] = 'true';
+    const outputPath = cluster.outputPath();
+    const submitted = await cluster.submit({ modelSpec: { name: MODEL, signatureName: '' }, instances: rows, outputPath, rowsPerChunk: 10, maxFailedRows: 1n });
+    const job = await cluster.waitForJob(submitted.id);
+    assert.equal(state(job.state), 'FAILED');
+    assert.match(job.error, /^2 rows failed, more than the failure budget of 1; first error: row 5: /);
+    assert.equal(job.resultsPath, `${outputPath}.partial`);
+    assert.ok(!existsSync(outputPath), 'no complete-looking output for a failed job');
+    const partial = cluster.readResults(job.resultsPath);
+    assert.deepEqual(partial.slice(0, 10).map((l) => l.row), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(partial.map((l) => l.row), [...new Set(partial.map((l) => l.row))].sort((a, b) => a - b), 'rows in order, none twice');
+    assert.equal(BigInt(partial.length), job.rowsDone);
+    assert.equal((await cluster.results(job.id, 0, 100)).partial, true);
+  });
+
+  test('submit-time errors: missing input, malformed line, unknown model or version, unwritable output, bad arguments', async () => {
+    const spec = { name: MODEL, signatureName: '' };
+    const output = cluster.outputPath();
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: `${cluster.storage}/missing.jsonl`, outputPath: output }), grpcCode(status.NOT_FOUND, /input file .*missing.jsonl does not exist/));
+    const malformed = cluster.writeInput(['[1]', '', '[2', '[3]']);
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: malformed, outputPath: output }), grpcCode(status.INVALID_ARGUMENT, /has 1 line\(s\) that are not JSON: line 3: /));
+    const good = cluster.writeInput(adderRows(3));
+    await assert.rejects(cluster.submit({ modelSpec: { ...spec, name: 'nope' }, inputPath: good, outputPath: output }), grpcCode(status.NOT_FOUND, /Latest\(nope\)/));
+    await assert.rejects(cluster.submit({ modelSpec: { ...spec, version: 7n }, inputPath: good, outputPath: output }), grpcCode(status.NOT_FOUND, /Specific\(adder, 7\)/));
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, outputPath: `${cluster.storage}/no/such/dir/out.jsonl` }), grpcCode(status.FAILED_PRECONDITION, /cannot be written: directory .* does not exist/));
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: 'relative.jsonl', outputPath: output }), grpcCode(status.INVALID_ARGUMENT, /input_path must be absolute/));
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, instances: ['[1]'], outputPath: output }), grpcCode(status.INVALID_ARGUMENT, /exactly one of input_path and instances/));
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, outputPath: good }), grpcCode(status.INVALID_ARGUMENT, /must differ/));
+    await assert.rejects(cluster.get('no-such-job'), grpcCode(status.NOT_FOUND, /no-such-job not found/));
+    // Nothing was left behind by the refused submits.
+    assert.deepEqual(readdirSync(cluster.storage).filter((name) => name.includes('.parts')), []);
+    const rest = await cluster.rest('POST', '/v1/batch/jobs', { model_spec: { name: MODEL }, input_path: good, output_path: output, ouput: 'typo' });
+    assert.deepEqual([rest.status, rest.json.error], [400, 'unknown field(s): ouput; expected some of model_spec, input_path, instances, output_path, rows_per_chunk, priority, max_failed_rows']);
+    assert.equal((await cluster.rest('POST', '/v1/batch/jobs', { model_spec: { name: 'nope' }, input_path: good, output_path: output })).status, 404);
+    assert.equal((await cluster.rest('GET', '/v1/batch/jobs/no-such-job')).status, 404);
+  });
+
+  test('cancel stops new chunks at once; the rows processed are left in OUTPUT.partial', async () => {
+    const total = 2000;
+    const outputPath = cluster.outputPath();
+    // Wide rows make each 20-row chunk take a while, so the job is mid-way when it is cancelled.
+    const submitted = await cluster.submit({ modelSpec: { name: MODEL, signatureName: '' }, inputPath: cluster.writeInput(adderRows(total, 200)), outputPath, rowsPerChunk: 20 });
+    await cluster.waitForJob(submitted.id, 30_000, (job) => job.rowsDone > 0n, 20);
+    // Frozen workers finish nothing while the cancel lands, so what counts as "after" is exact.
+    for (const worker of cluster.workers) worker.child.kill('SIGSTOP');
+    let cancelled;
+    let doneAtCancel;
+    try {
+      doneAtCancel = (await cluster.get(submitted.id)).rowsDone;
+      cancelled = await cluster.cancel(submitted.id);
+    } finally {
+      for (const worker of cluster.workers) worker.child.kill('SIGCONT');
+    }
+    assert.equal(state(cancelled.state), 'CANCELLING');
+    assert.ok(doneAtCancel < BigInt(total), 'the job was still running');
+    const job = await cluster.waitForJob(submitted.id);
+    assert.equal(state(job.state), 'CANCELLED');
+    assert.equal(job.error, 'cancelled by request');
+    // Only the chunks in work when it was cancelled (one per worker) may finish after.
+    assert.ok(job.rowsDone >= doneAtCancel && job.rowsDone <= doneAtCancel + 2n * 20n, `${job.rowsDone} rows done, ${doneAtCancel} at the cancel`);
+    assert.equal(job.resultsPath, `${outputPath}.partial`);
+    assert.ok(!existsSync(outputPath));
+    const partial = cluster.readResults(job.resultsPath);
+    assert.equal(BigInt(partial.length), job.rowsDone);
+    const rows = partial.map((l) => l.row);
+    assert.ok(rows.every((row, i) => i === 0 || row > rows[i - 1]!), 'rows in order, none twice');
+    assert.ok(partial.every((l) => (l.prediction as number[])[0] === l.row + 1), 'every line is its own row');
+    assert.equal(state((await cluster.cancel(job.id)).state), 'CANCELLED', 'cancelling an ended job changes nothing');
+  });
+
+  test('maas batch submit shows progress and a summary; status, list and cancel talk to the same API', async () => {
+    const scheduler = `--scheduler=127.0.0.1:${cluster.scheduler.grpcPort}`;
+    const run = async (args: string[]) => {
+      const child = spawn(process.execPath, [MAAS_BIN, 'batch', ...args, scheduler], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const [code] = (await once(child, 'exit')) as [number];
+      return { code, stdout, stderr };
+    };
+    const outputPath = cluster.outputPath();
+    const submitted = await run(['submit', cluster.writeInput(adderRows(120)), '--model', MODEL, '--out', outputPath, '--rows_per_chunk=30']);
+    assert.equal(submitted.code, 0, submitted.stderr);
+    // Not a terminal: plain progress lines, no carriage returns.
+    assert.match(submitted.stderr, /^job (\S+): 120 rows of adder in 4 chunks\n/);
+    assert.match(submitted.stderr, /: 120\/120 rows .*COMPLETED\n/);
+    assert.ok(!submitted.stderr.includes('\r'));
+    const id = /^job (\S+) COMPLETED: 120 of 120 rows in .*, 0 failed\nresults: (.*)\n$/.exec(submitted.stdout);
+    assert.ok(id, submitted.stdout);
+    assert.equal(id[2], outputPath);
+    assert.deepEqual(adderMismatches(cluster.readResults(outputPath), 120), []);
+    const shown = await run(['status', id[1]!]);
+    assert.match(shown.stdout, new RegExp(`job ${id[1]}: COMPLETED\\n  model:    adder\\n`));
+    assert.match((await run(['list', '--limit=50'])).stdout, new RegExp(`${id[1]} COMPLETED +adder +120/120 +0 `));
+    assert.match((await run(['cancel', id[1]!])).stdout, /: COMPLETED$/m);
+    const refused = await run(['submit', cluster.writeInput(adderRows(1)), '--model', 'nope', '--out', outputPath]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /maas batch: Servable not found for request: Latest\(nope\)/);
+  });
+
+  test('a worker killed (SIGKILL) in the middle of a chunk loses nothing: the result is complete and duplicate-free', async () => {
+    const total = 1500;
+    const outputPath = cluster.outputPath();
+    const submitted = await cluster.submit({ modelSpec: { name: MODEL, signatureName: '' }, inputPath: cluster.writeInput(adderRows(total, 300)), outputPath, rowsPerChunk: 50 });
+    await cluster.waitForJob(submitted.id, 30_000, (job) => job.rowsDone > 0n, 20);
+    // Freeze workers one at a time until one is caught holding a chunk, then kill it there.
+    let victim;
+    let chunk;
+    for (let attempt = 0; attempt < 200 && !victim; attempt++) {
+      const candidate = cluster.workers[attempt % cluster.workers.length]!;
+      candidate.child.kill('SIGSTOP');
+      chunk = (await cluster.activeChunks(MODEL)).find((job) => job.processedBy === candidate.id);
+      if (chunk) victim = candidate;
+      else candidate.child.kill('SIGCONT');
+    }
+    assert.ok(victim && chunk, 'caught a worker in the middle of a chunk');
+    victim.child.kill('SIGKILL');
+    cluster.workers = cluster.workers.filter((w) => w !== victim);
+    const doneAtKill = (await cluster.get(submitted.id)).rowsDone;
+    assert.ok(doneAtKill < BigInt(total), 'killed before the end');
+    const job = await cluster.waitForJob(submitted.id, 60_000);
+    assert.equal(state(job.state), 'COMPLETED', job.error);
+    assert.deepEqual([job.rowsDone, job.rowsFailed, job.chunksDone], [BigInt(total), 0n, 30]);
+    assert.deepEqual(adderMismatches(cluster.readResults(outputPath), total), []);
+    console.log(`killed worker ${victim.id} holding chunk ${chunk.data.index} at ${doneAtKill}/${total} rows; the job completed`);
+  });
+});
