@@ -1,8 +1,8 @@
 /**
  * The part of Kustomize that deploy/ uses, so the manifests can be rendered where no kustomize
- * binary is installed: resources (files and directories), components, patches (strategic merge,
- * from files, matched by kind and name; `$patch: delete` of a whole object), images
- * (newName/newTag) and namespace. Anything else in a kustomization is an error, not ignored:
+ * binary is installed: resources (files and directories), components, patches from files (strategic
+ * merge, matched by kind and name, with `$patch: delete` of a whole object; or JSON 6902 with a
+ * kind/name target: add, replace, remove, test), images (newName/newTag) and namespace. Anything else in a kustomization is an error, not ignored:
  * a feature this renderer does not know would otherwise render wrong without a word.
  * manifests.test.ts compares its output with `kubectl kustomize` where kubectl is installed.
  */
@@ -32,7 +32,7 @@ interface Kustomization {
   namespace?: string;
   resources?: string[];
   components?: string[];
-  patches?: { path: string }[];
+  patches?: { path: string; target?: { kind: string; name: string } }[];
   images?: ImageRule[];
 }
 
@@ -56,8 +56,10 @@ function readKustomization(dir: string): Kustomization {
   const unknown = Object.keys(doc).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) throw new Error(`${dir}/kustomization.yaml uses ${unknown.join(', ')}, which test/deploy/kustomize.ts does not implement`);
   for (const patch of (doc.patches ?? []) as JsonObject[]) {
-    const extra = Object.keys(patch).filter((key) => key !== 'path');
-    if (extra.length > 0) throw new Error(`${dir}: patches with ${extra.join(', ')} are not implemented (only path)`);
+    const extra = Object.keys(patch).filter((key) => key !== 'path' && key !== 'target');
+    if (extra.length > 0) throw new Error(`${dir}: patches with ${extra.join(', ')} are not implemented (only path and target)`);
+    const targetKeys = isObject(patch.target) ? Object.keys(patch.target) : [];
+    if (targetKeys.some((key) => key !== 'kind' && key !== 'name')) throw new Error(`${dir}: patch targets by ${targetKeys.join(', ')} are not implemented (only kind and name)`);
   }
   for (const image of (doc.images ?? []) as JsonObject[]) {
     const extra = Object.keys(image).filter((key) => !['name', 'newName', 'newTag'].includes(key));
@@ -143,6 +145,53 @@ function applyPatchFile(objects: K8sObject[], file: string): K8sObject[] {
   return result;
 }
 
+/** RFC 6901 pointer to segments. */
+function pointer(path: string): string[] {
+  if (!path.startsWith('/')) throw new Error(`JSON pointer ${path} does not start with /`);
+  return path.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Applies JSON 6902 operations (add, replace, remove, test) to a copy of `object`. */
+function applyJsonPatch(object: K8sObject, ops: Json[], file: string): K8sObject {
+  const result = structuredClone(object) as unknown as Json;
+  for (const op of ops) {
+    if (!isObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string') throw new Error(`${file}: not a JSON patch operation: ${JSON.stringify(op)}`);
+    const segments = pointer(op.path);
+    const last = segments.pop()!;
+    let parent: Json = result;
+    for (const segment of segments) {
+      const next: Json | undefined = Array.isArray(parent) ? parent[Number(segment)] : isObject(parent) ? parent[segment] : undefined;
+      if (next === undefined) throw new Error(`${file}: ${op.path} does not exist in ${object.kind}/${object.metadata.name}`);
+      parent = next;
+    }
+    const index = Array.isArray(parent) ? (last === '-' ? parent.length : Number(last)) : -1;
+    const current = Array.isArray(parent) ? parent[index] : isObject(parent) ? parent[last] : undefined;
+    if (op.op !== 'add' && current === undefined) throw new Error(`${file}: ${op.op} ${op.path}: nothing there in ${object.kind}/${object.metadata.name}`);
+    if (op.op === 'test') {
+      if (JSON.stringify(current) !== JSON.stringify(op.value)) throw new Error(`${file}: test ${op.path} failed: found ${JSON.stringify(current)}, expected ${JSON.stringify(op.value)}`);
+    } else if (op.op === 'add' || op.op === 'replace') {
+      if (op.value === undefined) throw new Error(`${file}: ${op.op} ${op.path} has no value`);
+      if (Array.isArray(parent)) parent.splice(index, op.op === 'add' ? 0 : 1, op.value);
+      else if (isObject(parent)) parent[last] = op.value;
+    } else if (op.op === 'remove') {
+      if (Array.isArray(parent)) parent.splice(index, 1);
+      else if (isObject(parent)) delete parent[last];
+    } else {
+      throw new Error(`${file}: JSON patch op ${op.op} is not implemented`);
+    }
+  }
+  return result as unknown as K8sObject;
+}
+
+function applyTargetedPatch(objects: K8sObject[], file: string, target: { kind: string; name: string }): K8sObject[] {
+  const docs = readYamlDocuments(file);
+  const ops = docs[0];
+  if (docs.length !== 1 || !Array.isArray(ops)) throw new Error(`${file}: a patch with a target must be one JSON 6902 operation list`);
+  const matches = objects.filter((o) => o.kind === target.kind && o.metadata.name === target.name);
+  if (matches.length !== 1) throw new Error(`${file}: target ${target.kind}/${target.name} matches ${matches.length} objects`);
+  return objects.map((o) => (o === matches[0] ? applyJsonPatch(o, ops, file) : o));
+}
+
 function podSpecs(object: K8sObject): JsonObject[] {
   const spec = object.spec;
   const template = isObject(spec) && isObject(spec.template) ? spec.template.spec : undefined;
@@ -179,7 +228,10 @@ function build(dir: string, input: K8sObject[], expectedKind: 'Kustomization' | 
   if ((k.kind ?? 'Kustomization') !== expectedKind) throw new Error(`${dir}: expected kind ${expectedKind}, found ${k.kind}`);
   let objects = [...input, ...(k.resources ?? []).flatMap((entry) => loadResource(dir, entry))];
   for (const component of k.components ?? []) objects = build(resolve(dir, component), objects, 'Component');
-  for (const patch of k.patches ?? []) objects = applyPatchFile(objects, resolve(dir, patch.path));
+  for (const patch of k.patches ?? []) {
+    const file = resolve(dir, patch.path);
+    objects = patch.target ? applyTargetedPatch(objects, file, patch.target) : applyPatchFile(objects, file);
+  }
   // Deep copies from here on: the transformers below edit in place.
   objects = structuredClone(objects);
   if (k.images) applyImages(objects, k.images);

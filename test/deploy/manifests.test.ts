@@ -255,6 +255,8 @@ describe('the manifests against the code', () => {
   test('every flag in the manifests exists for its role and parses', () => {
     for (const { where, container, role } of maasContainers()) {
       assert.doesNotThrow(() => parsedArgs(container, role), `${where}: maas ${role} ${(container.args ?? []).join(' ')}`);
+      const names = (container.args ?? []).map((a) => a.replace(/=.*$/s, ''));
+      assert.equal(new Set(names).size, names.length, `${where}: ${role} is given a flag twice (the last one would win unseen)`);
     }
   });
 
@@ -272,9 +274,11 @@ describe('the manifests against the code', () => {
     }
   });
 
-  test('probes ask the gRPC port: readiness through grpc.health.v1, startup and liveness at least by connecting', () => {
+  test('probes ask the gRPC port: readiness through grpc.health.v1 (over TCP once TLS is on), startup and liveness at least by connecting', () => {
     for (const { where, container, role } of maasContainers()) {
-      const port = grpcPortOf(parsedArgs(container, role));
+      const flags = parsedArgs(container, role);
+      const port = grpcPortOf(flags);
+      const tls = Boolean(flags.ssl_config_file || flags.cluster_ssl_config_file);
       const named = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
       for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
         const probe = container[kind];
@@ -283,7 +287,13 @@ describe('the manifests against the code', () => {
         assert.ok(target !== undefined, `${where}: ${role} ${kind} is neither a gRPC nor a TCP probe`);
         assert.equal(typeof target === 'string' ? named.get(target) : target, port, `${where}: ${role} ${kind} port`);
       }
-      assert.ok(container.readinessProbe!.grpc, `${where}: ${role} readiness must be the gRPC health check`);
+      if (tls) {
+        for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+          assert.equal(container[kind]!.grpc, undefined, `${where}: ${role} ${kind}: kubelet's gRPC probes speak plaintext, and this port has TLS`);
+        }
+      } else {
+        assert.ok(container.readinessProbe!.grpc, `${where}: ${role} readiness must be the gRPC health check`);
+      }
     }
   });
 
@@ -337,8 +347,17 @@ describe('the manifests against the code', () => {
 
   test('every Secret the manifests need is created step by step in docs/deploy.md', () => {
     const guide = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
-    for (const { where, container } of maasContainers()) {
-      for (const ref of (container.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : []))) {
+    for (const { where, container, pod, role } of maasContainers()) {
+      const fromEnv = (container.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : []));
+      const flags = parsedArgs(container, role);
+      const fromFiles = Object.values(flags)
+        .filter((v): v is string => typeof v === 'string' && v.startsWith('/'))
+        .flatMap((path) => {
+          const mount = container.volumeMounts?.find((m) => m.mountPath === posix.dirname(path));
+          const secret = pod.volumes?.find((v) => v.name === mount?.name)?.secret;
+          return secret ? [{ name: secret.secretName, key: posix.basename(path) }] : [];
+        });
+      for (const ref of [...fromEnv, ...fromFiles]) {
         const created = new RegExp(`create secret generic ${ref.name}\\b[^\\n]*--from-(?:literal|file)=${ref.key}=`).test(guide);
         assert.ok(created, `${where}: Secret ${ref.name} (key ${ref.key}) is not created in docs/deploy.md`);
       }
@@ -354,8 +373,10 @@ describe('the manifests against the code', () => {
           const mount = container.volumeMounts?.find((m) => m.mountPath === posix.dirname(path));
           assert.ok(mount, `${where}: --${flag}=${path} is in no mounted volume`);
           const volume = pod.volumes?.find((v) => v.name === mount.name);
+          // A Secret's contents are the operator's: the Secrets test checks the guide creates it with this key.
+          if (volume?.secret) continue;
           const configMap = volume?.configMap && find(objects, 'ConfigMap', volume.configMap.name);
-          assert.ok(configMap, `${where}: --${flag} is not served by a ConfigMap`);
+          assert.ok(configMap, `${where}: --${flag} is served by neither a ConfigMap nor a Secret`);
           const text = (configMap.data as Record<string, string>)[posix.basename(path)];
           assert.ok(text !== undefined, `${where}: ConfigMap ${configMap.metadata.name} has no key ${posix.basename(path)}`);
           if (flag === 'model_config_file') {
@@ -419,6 +440,42 @@ describe('the manifests against the code', () => {
       const grace = pod.terminationGracePeriodSeconds ?? 30;
       assert.ok(grace >= 2 * (waitSeconds + drainSeconds), `${where}: ${role} grace ${grace}s for ${waitSeconds}s wait + ${drainSeconds}s drain, with room`);
     }
+  });
+
+  test('security is all or nothing: auth and mTLS on every role, TLS on the scheduler, all from Secrets', () => {
+    let secured = 0;
+    for (const [where] of rendered) {
+      const roles = maasContainers().filter((c) => c.where === where).map((c) => ({ ...c, flags: parsedArgs(c.container, c.role) }));
+      const setting = (flag: string) => new Set(roles.map((r) => (r.flags[flag] === undefined ? '(unset)' : String(r.flags[flag]))));
+      for (const flag of ['auth_config_file', 'cluster_ssl_config_file']) {
+        assert.equal(setting(flag).size, 1, `${where}: --${flag} differs between roles: ${[...setting(flag)].join(', ')}`);
+      }
+      const scheduler = roles.find((r) => r.role === 'scheduler')!;
+      if (roles[0]!.flags.cluster_ssl_config_file === undefined) {
+        assert.equal(scheduler.flags.ssl_config_file, undefined, `${where}: TLS to clients without mTLS between roles`);
+        continue;
+      }
+      secured++;
+      assert.ok(scheduler.flags.ssl_config_file && roles[0]!.flags.auth_config_file, `${where}: mTLS without client TLS or auth`);
+      for (const r of roles.filter((x) => x.role !== 'scheduler')) {
+        // Peers check the certificate against the name they dial: a pod IP would need a SAN per pod.
+        assert.ok(!String(r.flags.advertise_host).includes('$(POD_IP)'), `${where}: ${r.role} advertises its pod IP under mTLS`);
+      }
+      const worker = roles.find((r) => r.role === 'worker')!;
+      const subdomain = (worker.pod as unknown as { subdomain?: string }).subdomain;
+      const headless = subdomain && find(rendered.get(where)!, 'Service', subdomain);
+      assert.ok(headless && (headless.spec as Json).clusterIP === 'None' && (headless.spec as Json).publishNotReadyAddresses === true, `${where}: worker DNS names need a headless Service that keeps not-ready pods`);
+      assert.ok(String(worker.flags.advertise_host).includes(`.${subdomain}.`), `${where}: workers advertise their name under ${subdomain}`);
+      for (const r of roles) {
+        for (const flag of ['auth_config_file', 'cluster_ssl_config_file', 'ssl_config_file']) {
+          const path = r.flags[flag] as string | undefined;
+          if (!path) continue;
+          const mount = r.container.volumeMounts?.find((m) => m.mountPath === posix.dirname(path));
+          assert.ok(mount && r.pod.volumes?.find((v) => v.name === mount.name)?.secret, `${where}: ${r.role} --${flag} is not read from a Secret`);
+        }
+      }
+    }
+    assert.ok(rendered.get('overlays/gpu-production') && secured > 0, 'the production overlay runs with auth and TLS');
   });
 
   test('GPU workers ask for a GPU, land on GPU nodes, and may use webgpu', () => {
@@ -662,12 +719,4 @@ describe('cross-checks waiting on other issues', () => {
     assert.ok(text.includes(`'${WORKER_SCALING_METRIC}'`), `no code exports ${WORKER_SCALING_METRIC}`);
   });
 
-  test('TLS and API keys reach the roles from Secrets', { todo: 'issue 9: no TLS or API key flags in the code yet' }, () => {
-    const secured = Object.keys(SCHEDULER_FLAGS).filter((name) => /tls|ssl|api_key|auth/.test(name));
-    assert.ok(secured.length > 0, 'the scheduler has no TLS or API key flags');
-    for (const [where, objects] of rendered) {
-      const scheduler = podSpec(find(objects, 'Deployment', 'maas-scheduler')!);
-      assert.ok(scheduler.volumes?.some((v) => v.secret), `${where}: the scheduler mounts no Secret`);
-    }
-  });
 });

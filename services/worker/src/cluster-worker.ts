@@ -10,7 +10,7 @@ import { LocalBackend } from './local-backend.js';
 import { ModelHost } from './model-host.js';
 import { detectDevices } from './devices.js';
 import type { BatchingConfig } from './version-runner.js';
-import { BatchConsumer, DEFAULT_BATCH_ONLINE_THRESHOLD, DEFAULT_BATCH_SLICE_MS } from './batch/index.js';
+import { BatchConsumer, DEFAULT_BATCH_ONLINE, DEFAULT_BATCH_SLICE_MS } from './batch/index.js';
 import { reportModelHealth } from './model-health.js';
 import { LoadMeter, MeteredBackend, VerticalProfiler, withScalingSignals, type ProfilerOptions } from './profiling/index.js';
 
@@ -92,7 +92,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     prefix: options.state.prefix,
     lockMs: 10 * options.heartbeatMs,
     followMs: options.heartbeatMs,
-    onlineThreshold: DEFAULT_BATCH_ONLINE_THRESHOLD,
+    online: DEFAULT_BATCH_ONLINE,
     sliceMs: DEFAULT_BATCH_SLICE_MS,
     log: options.log,
   });
@@ -104,7 +104,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const devices = await detectDevices();
   const capacity = {
     cores: availableParallelism(),
-    memoryBytes: totalmem(),
+    // In a container the cgroup limit is what the kernel enforces, not the node's memory.
+    memoryBytes: Math.min(totalmem(), process.constrainedMemory?.() || Infinity),
     providers: devices.providers.filter((p) => p.usable).map((p) => p.name),
     gpuMemoryBytes: devices.gpus.reduce((sum, g) => sum + g.memoryTotalBytes, 0),
   };
