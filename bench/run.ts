@@ -9,9 +9,10 @@ import { installCleanup, stopAll } from './processes.js';
 import { markdownTable, summaryText, textTable, writeReport, type BenchReport, type RssReport } from './report.js';
 import { computeLimit } from './scenarios/compute-limit.js';
 import type { BenchContext } from './scenarios/context.js';
-import { modelScenarios, type Availability } from './scenarios/models.js';
+import { modelScenarios, type Servers } from './scenarios/models.js';
 import { payloadSweep } from './scenarios/payload-sweep.js';
 import { soak } from './scenarios/soak.js';
+import type { Availability } from './scenarios/served.js';
 import { ratios, targets } from './scenarios/targets.js';
 import { serveFlags, startEchoServer, startServer, type RunningServer } from './server.js';
 
@@ -35,21 +36,17 @@ function startError(error: unknown): string {
   return [lines[0], cause?.trim()].filter(Boolean).join(': ');
 }
 
-/** Starts a server for one phase, runs `body` against it (or against the reason it is missing), stops it. */
-async function withServer(start: () => Promise<RunningServer>, body: (a: Availability) => Promise<void>): Promise<void> {
-  let server: RunningServer | undefined;
-  let availability: Availability;
+/** Starts a server, or says why there is none. */
+async function tryStart(start: () => Promise<RunningServer>): Promise<Availability> {
   try {
-    server = await start();
-    availability = { server };
+    return { server: await start() };
   } catch (error) {
-    availability = { status: 'error', note: `server did not start: ${startError(error)}` };
+    return { status: 'error', note: `server did not start: ${startError(error)}` };
   }
-  try {
-    await body(availability);
-  } finally {
-    await server?.stop();
-  }
+}
+
+async function stopServer(availability: Availability): Promise<void> {
+  if ('server' in availability) await availability.server.stop();
 }
 
 async function main(): Promise<void> {
@@ -76,38 +73,28 @@ async function main(): Promise<void> {
     // Same offered rate with and without batching, sized from this run's compute limit.
     const openRate = Math.round((classifierLimit.itemsPerSec?.max ?? 0) * settings.openLoadFraction);
 
-    // 2. Transport limit: the echo server with the same request and response sizes.
-    await withServer(startEchoServer, async (echo) => {
-      await modelScenarios(ctx, 'transport limit', echo, 0);
-      await payloadSweep(ctx, 'transport limit', echo);
-    });
-
-    // 3. maas without batching, then 4. with batching when this maas has it.
+    // 2. The served paths next to the transport limit (echo server), all up at once so rounds
+    //    can alternate between them.
     const serverOptions = { configFile: repo.configFile, knownFlags: flags, workDir: repo.root, maxRestBodyBytes: 256 << 20 };
-    await withServer(() => startServer(serverOptions), async (maas) => {
-      await modelScenarios(ctx, 'maas', maas, openRate);
-      await payloadSweep(ctx, 'maas', maas);
-    });
-
     const batchingSupported = flags.has('enable_batching') && flags.has('batching_parameters_file');
     const b = settings.batching;
-    const batchingNote = `max_batch_size ${b.maxBatchSize}, batch_timeout_micros ${b.batchTimeoutMicros}, num_batch_threads ${b.numBatchThreads}`;
-    const startBatched = () => startServer({ ...serverOptions, batching: settings.batching });
-    if (batchingSupported) {
-      ctx.notes.push(`batching server: ${batchingNote}`);
-      await withServer(startBatched, async (batched) => {
-        await modelScenarios(ctx, 'maas+batching', batched, openRate);
-        if (settings.soakRequests > 0 && 'server' in batched) soakReport = await soak(ctx, batched.server, 'maas+batching');
-      });
-    } else {
-      const why = helpNote ? 'maas serve --help failed' : 'maas serve --help does not list --enable_batching';
-      await modelScenarios(ctx, 'maas+batching', { status: 'not available yet', note: why }, openRate);
-      if (settings.soakRequests > 0) {
-        await withServer(() => startServer(serverOptions), async (maas) => {
-          if ('server' in maas) soakReport = await soak(ctx, maas.server, 'maas');
-        });
-      }
-    }
+    if (batchingSupported) ctx.notes.push(`batching server: max_batch_size ${b.maxBatchSize}, batch_timeout_micros ${b.batchTimeoutMicros}, num_batch_threads ${b.numBatchThreads}`);
+    const [echo, maas, batched] = await Promise.all([
+      tryStart(startEchoServer),
+      tryStart(() => startServer(serverOptions)),
+      batchingSupported
+        ? tryStart(() => startServer({ ...serverOptions, batching: b }))
+        : ({ status: 'not available yet', note: helpNote ? 'maas serve --help failed' : 'maas serve --help does not list --enable_batching' } as const),
+    ]);
+    const servers: Servers = { 'transport limit': echo, maas, 'maas+batching': batched };
+    await modelScenarios(ctx, servers, openRate);
+    await payloadSweep(ctx, servers);
+
+    // 3. The soak, alone on the machine: batching server if there is one, else plain maas.
+    const soakPath = 'server' in servers['maas+batching'] ? 'maas+batching' : 'maas';
+    for (const path of ['transport limit', 'maas', 'maas+batching'] as const) if (path !== soakPath) await stopServer(servers[path]);
+    const soakServer = servers[soakPath];
+    if (settings.soakRequests > 0 && 'server' in soakServer) soakReport = await soak(ctx, soakServer.server, soakPath);
   } finally {
     await ctx.generator.close();
     await stopAll();

@@ -73,6 +73,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     '--file_system_poll_wait_seconds=0',
   ];
   if (options.knownFlags.has('rest_api_max_body_bytes')) args.push(`--rest_api_max_body_bytes=${options.maxRestBodyBytes}`);
+  // A free metrics port each: with the fixed default only the first server would get /metrics,
+  // and the servers being compared would not run the same code.
+  if (options.knownFlags.has('metrics_port')) args.push('--metrics_port=-1');
   if (options.batching) {
     const file = join(options.workDir, 'batching.config');
     writeFileSync(file, batchingParametersText(options.batching));

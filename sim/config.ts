@@ -4,8 +4,9 @@ import type { ScalingDefaults } from '../services/scheduler/src/scaling/index.js
 export interface SimConfig {
   name: string;
   seed: number;
-  /** Simulated seconds. */
+  /** Simulated seconds measured, after `warmupS` unmeasured ones (the autoscaler learns the load from a cold, evenly placed start). */
   durationS: number;
+  warmupS: number;
   workers: { cpu: number; gpu: number };
   /** Per worker: request slots (cores), host memory; GPU workers run requests `gpuSpeedup` times faster. */
   cpuWorker: { slots: number; memoryGiB: number };
@@ -51,6 +52,7 @@ export const FULL: SimConfig = {
   name: 'full',
   seed: 7,
   durationS: 3600,
+  warmupS: 120,
   workers: { cpu: 700, gpu: 300 },
   cpuWorker: { slots: 8, memoryGiB: 32 },
   gpuWorker: { slots: 8, memoryGiB: 32 },
@@ -83,6 +85,7 @@ export const SMALL: SimConfig = {
   name: 'small',
   seed: 11,
   durationS: 600,
+  warmupS: 60,
   workers: { cpu: 14, gpu: 6 },
   models: 300,
   warmModels: 60,

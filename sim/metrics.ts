@@ -54,3 +54,31 @@ export interface Sample {
   requests: number;
   withinObjective: number;
 }
+
+/** Everything counted while measuring (after the warm-up); replaced whole when the warm-up ends. */
+export class Measurements {
+  readonly latency = new Histogram(0.5);
+  readonly coldWait = new Histogram(0.5);
+  readonly routeCpu = new Histogram(0.25, 1.1, 200);
+  requests = 0;
+  within = 0;
+  failed = 0;
+  retried = 0;
+  coldRequests = 0;
+  coldWithin = 0;
+  coldLoads = 0;
+  routeCpuMicros = 0;
+  routeDecisions = 0;
+  rounds = 0;
+  readonly roundCpu = { plan: 0, place: 0, status: 0, max: 0 };
+  replicaChanges = 0;
+  scaleUps = 0;
+  scaleDowns = 0;
+  reversals = 0;
+  maxMissing = 0;
+  removableSum = 0;
+  workersFailed = 0;
+  readonly samples: Sample[] = [];
+  sampleRequests = 0;
+  sampleWithin = 0;
+}

@@ -8,7 +8,7 @@ export function formatResult(r: SimResult): string {
   const c = r.config;
   const p = r.placement;
   return [
-    `config ${c.name}: ${c.workers.cpu} cpu + ${c.workers.gpu} gpu workers, ${n(c.models)} models, ${c.durationS} s simulated (day ${c.traffic.dayS} s), seed ${c.seed}; ran in ${n(r.wallMs / 1000)} s`,
+    `config ${c.name}: ${c.workers.cpu} cpu + ${c.workers.gpu} gpu workers, ${n(c.models)} models, ${c.durationS} s measured after a ${c.warmupS} s warm-up (day ${c.traffic.dayS} s, mean ${n(c.traffic.meanRps, 0)} requests/s), seed ${c.seed}; ran in ${n(r.wallMs / 1000)} s`,
     `requests: ${n(r.requests.total, 0)}, within objective ${pct(r.requests.withinObjective)} (worst ${c.sampleEveryS} s window ${pct(r.requests.worstWindowWithin)}), failed ${n(r.requests.failed, 0)}, retried after a worker failure ${n(r.requests.retriedAfterFailure, 0)}; latency p50 ${n(r.requests.p50Ms)} ms, p99 ${n(r.requests.p99Ms)} ms`,
     `cold starts: ${n(r.coldStarts.replicaLoads, 0)} replica loads from zero; ${n(r.coldStarts.requestsWaited, 0)} requests waited (${n(r.coldStarts.waitedWithinObjective, 0)} still within objective), their latency p50 ${n(r.coldStarts.waitP50Ms)} ms, p99 ${n(r.coldStarts.waitP99Ms)} ms`,
     `memory: replicas hold ${n(r.memory.meanUsedGiB)} GiB on average vs ${n(r.memory.meanIdealGiB)} GiB ideal packing = ${n(r.memory.usedOverIdeal, 3)}x; replicas ${n(r.memory.meanReplicas, 0)} vs ${n(r.memory.meanIdealReplicas, 0)} ideal; peak ${pct(r.memory.peakUsedOverFleetBudget)} of the fleet's model memory`,

@@ -5,7 +5,7 @@ import { ClusterScaler, replicaCounts } from '../services/scheduler/src/scaling/
 import { buildCatalog, type SimModel } from './catalog.js';
 import type { SimConfig } from './config.js';
 import { EventQueue } from './event-queue.js';
-import { cpuMicrosSince, Histogram, type Sample } from './metrics.js';
+import { cpuMicrosSince, Measurements, type Sample } from './metrics.js';
 import { Random } from './random.js';
 import { SimReplica, SimWorker, type SimRequest } from './sim-worker.js';
 import { Traffic } from './traffic.js';
@@ -20,7 +20,8 @@ type SimEvent =
   | { kind: 'placement' }
   | { kind: 'fail' }
   | { kind: 'recover'; workerKind: 'cpu' | 'gpu' }
-  | { kind: 'sample' };
+  | { kind: 'sample' }
+  | { kind: 'warm' };
 
 const GIB = 1024 ** 3;
 /** Placement's share of a worker's memory for models (as in placement-loop.ts). */
@@ -80,33 +81,10 @@ export class Simulation {
   private nextWorker = 0;
   private now = 0;
 
-  // measurements
-  private readonly latency = new Histogram(0.5);
-  private readonly coldWait = new Histogram(0.5);
-  private readonly routeCpu = new Histogram(0.25, 1.1, 200);
-  private requests = 0;
-  private within = 0;
-  private failed = 0;
-  private retried = 0;
-  private coldRequests = 0;
-  private coldWithin = 0;
-  private coldLoads = 0;
-  private routeCpuMicros = 0;
-  private routeDecisions = 0;
-  private rounds = 0;
-  private readonly roundCpu = { plan: 0, place: 0, status: 0, max: 0 };
-  private replicaChanges = 0;
+  /** Counted from the end of the warm-up on. */
+  private m = new Measurements();
   private readonly fromScratch = { models: 0, workers: 0, replicas: 0, planCpuMs: 0, placeCpuMs: 0 };
-  private scaleUps = 0;
-  private scaleDowns = 0;
-  private reversals = 0;
   private readonly lastWanted = new Map<string, { count: number; direction: number; at: number }>();
-  private maxMissing = 0;
-  private removableSum = 0;
-  private workersFailed = 0;
-  private readonly samples: Sample[] = [];
-  private sampleRequests = 0;
-  private sampleWithin = 0;
   private readonly servedMs: Float64Array;
   private readonly lastRequestAt: Float64Array;
 
@@ -119,7 +97,7 @@ export class Simulation {
     this.runRandom = new Random(config.seed * 13 + 9);
     this.scaler = new ClusterScaler(config.scaling);
     this.servedMs = new Float64Array(this.models.length);
-    this.lastRequestAt = new Float64Array(this.models.length).fill(-Infinity);
+    this.lastRequestAt = new Float64Array(this.models.length); // every model is loaded, as if used, at t = 0
   }
 
   run(): SimResult {
@@ -131,12 +109,14 @@ export class Simulation {
     const c = this.config.control;
     this.queue.push(c.heartbeatMs, { kind: 'heartbeat' });
     this.queue.push(c.placementMs, { kind: 'placement' });
-    this.queue.push(this.config.sampleEveryS * 1000, { kind: 'sample' });
+    const warmup = this.config.warmupS * 1000;
+    this.queue.push(warmup, { kind: 'warm' });
+    this.queue.push(warmup + this.config.sampleEveryS * 1000, { kind: 'sample' });
     if (this.config.failures.perHour > 0) this.queue.push(this.opsRandom.exponential(3_600_000 / this.config.failures.perHour), { kind: 'fail' });
     const first = this.traffic.next(0);
     this.queue.push(first.at, { kind: 'arrival', model: first.model });
 
-    const end = this.config.durationS * 1000;
+    const end = warmup + this.config.durationS * 1000;
     while (this.queue.peekTime() <= end) {
       this.now = this.queue.peekTime();
       this.handle(this.queue.pop()!);
@@ -184,6 +164,10 @@ export class Simulation {
         return;
       case 'recover':
         this.addWorker(event.workerKind);
+        return;
+      case 'warm':
+        this.m = new Measurements();
+        this.servedMs.fill(0);
         return;
       case 'sample':
         this.sample();
@@ -259,9 +243,9 @@ export class Simulation {
   }
 
   private countRouteCpu(micros: number): void {
-    this.routeCpuMicros += micros;
-    this.routeDecisions++;
-    this.routeCpu.add(micros);
+    this.m.routeCpuMicros += micros;
+    this.m.routeDecisions++;
+    this.m.routeCpu.add(micros);
   }
 
   /** No replica: a model that may sit at zero records demand (a cold start); either way the client retries until its deadline. */
@@ -293,35 +277,35 @@ export class Simulation {
 
   private complete(request: SimRequest, latencyMs: number): void {
     const ok = latencyMs <= request.model.objectiveMs;
-    this.requests++;
-    this.sampleRequests++;
-    this.latency.add(latencyMs);
+    this.m.requests++;
+    this.m.sampleRequests++;
+    this.m.latency.add(latencyMs);
     if (ok) {
-      this.within++;
-      this.sampleWithin++;
+      this.m.within++;
+      this.m.sampleWithin++;
     }
     if (request.coldStart) {
-      this.coldRequests++;
-      this.coldWait.add(latencyMs);
-      if (ok) this.coldWithin++;
+      this.m.coldRequests++;
+      this.m.coldWait.add(latencyMs);
+      if (ok) this.m.coldWithin++;
     }
   }
 
   private fail(request: SimRequest): void {
-    this.failed++;
-    this.requests++;
-    this.sampleRequests++;
-    if (request.coldStart) this.coldRequests++;
+    this.m.failed++;
+    this.m.requests++;
+    this.m.sampleRequests++;
+    if (request.coldStart) this.m.coldRequests++;
   }
 
   private failWorker(): void {
     const alive = [...this.workers.values()].filter((w) => w.alive);
     if (alive.length === 0) return;
     const victim = alive[this.opsRandom.int(alive.length)]!;
-    this.workersFailed++;
+    this.m.workersFailed++;
     for (const request of victim.fail(this.now)) {
       this.outstanding.set(victim.id, (this.outstanding.get(victim.id) ?? 1) - 1);
-      this.retried++;
+      this.m.retried++;
       this.queue.push(this.now + RETRY_AFTER_MS, { kind: 'retry', request });
     }
     this.queue.push(this.now + this.config.failures.downS * 1000, { kind: 'recover', workerKind: victim.kind });
@@ -370,19 +354,19 @@ export class Simulation {
     const budgets = new Map(workers.map((w) => [w.id, w.budgetBytes]));
     const status = this.scaler.status(models, decisions, live.map((report) => ({ report, budgetBytes: budgets.get(report.id)! })), assignments, unplaced, this.now);
     const statusCpu = cpuMicrosSince(t2);
-    this.rounds++;
-    this.roundCpu.plan += plan;
-    this.roundCpu.place += place;
-    this.roundCpu.status += statusCpu;
-    this.roundCpu.max = Math.max(this.roundCpu.max, plan + place + statusCpu);
-    this.maxMissing = Math.max(this.maxMissing, status.missingWorkers.reduce((sum, m) => sum + m.count, 0));
-    this.removableSum += status.removableWorkers.length;
+    this.m.rounds++;
+    this.m.roundCpu.plan += plan;
+    this.m.roundCpu.place += place;
+    this.m.roundCpu.status += statusCpu;
+    this.m.roundCpu.max = Math.max(this.m.roundCpu.max, plan + place + statusCpu);
+    this.m.maxMissing = Math.max(this.m.maxMissing, status.missingWorkers.reduce((sum, m) => sum + m.count, 0));
+    this.m.removableSum += status.removableWorkers.length;
 
     const after = replicaCounts(assignments);
     for (const model of models) {
       const was = before.get(model.name) ?? 0;
       const now = after.get(model.name) ?? 0;
-      if (was === 0 && now > 0 && this.demand.has(model.name)) this.coldLoads++;
+      if (was === 0 && now > 0 && this.demand.has(model.name)) this.m.coldLoads++;
       this.trackDirection(model.name, model.wanted ?? 0);
     }
     this.apply(assignments, false);
@@ -397,9 +381,9 @@ export class Simulation {
     }
     if (wanted === last.count) return;
     const direction = wanted > last.count ? 1 : -1;
-    if (direction > 0) this.scaleUps++;
-    else this.scaleDowns++;
-    if (last.direction !== 0 && direction !== last.direction && this.now - last.at < this.config.scaling.scaleDownDelayMs && wanted > 0 && last.count > 0) this.reversals++;
+    if (direction > 0) this.m.scaleUps++;
+    else this.m.scaleDowns++;
+    if (last.direction !== 0 && direction !== last.direction && this.now - last.at < this.config.scaling.scaleDownDelayMs && wanted > 0 && last.count > 0) this.m.reversals++;
     this.lastWanted.set(name, { count: wanted, direction, at: this.now });
   }
 
@@ -422,7 +406,7 @@ export class Simulation {
         if (existing) continue;
         const replica = new SimReplica(model, this.now);
         worker.replicas.set(model.index, replica);
-        this.replicaChanges++;
+        this.m.replicaChanges++;
         if (loadedAlready) replica.state = 'ready';
         else {
           // The worker sees its assignment at its next heartbeat, then loads.
@@ -434,7 +418,7 @@ export class Simulation {
         if (wanted.has(name)) continue;
         const replica = worker.replicas.get(this.byName.get(name)!.index);
         if (!replica || replica.state === 'leaving') continue;
-        this.replicaChanges++;
+        this.m.replicaChanges++;
         if (replica.state === 'loading') {
           worker.replicas.delete(replica.model.index);
           continue;
@@ -472,80 +456,80 @@ export class Simulation {
       replicas += w.replicas.size;
       memory += w.usedMemory();
     }
-    this.samples.push({
+    this.m.samples.push({
       atS: this.now / 1000,
       dayFactor: this.traffic.diurnal(this.now),
       replicas,
       idealReplicas,
       memoryBytes: memory,
       idealMemoryBytes: idealMemory,
-      requests: this.sampleRequests,
-      withinObjective: this.sampleWithin,
+      requests: this.m.sampleRequests,
+      withinObjective: this.m.sampleWithin,
     });
-    this.sampleRequests = 0;
-    this.sampleWithin = 0;
+    this.m.sampleRequests = 0;
+    this.m.sampleWithin = 0;
   }
 
   private result(wallMs: number): SimResult {
-    const mean = (f: (s: Sample) => number) => this.samples.reduce((sum, s) => sum + f(s), 0) / Math.max(1, this.samples.length);
+    const mean = (f: (s: Sample) => number) => this.m.samples.reduce((sum, s) => sum + f(s), 0) / Math.max(1, this.m.samples.length);
     const fleetBudget = this.config.workers.cpu * this.config.cpuWorker.memoryGiB * GIB + this.config.workers.gpu * this.config.gpuWorker.memoryGiB * GIB;
-    const worstWindow = this.samples.filter((s) => s.requests >= 100).reduce((worst, s) => Math.min(worst, s.withinObjective / s.requests), 1);
-    const placeCpuMs = this.roundCpu.place / 1000;
+    const worstWindow = this.m.samples.filter((s) => s.requests >= 100).reduce((worst, s) => Math.min(worst, s.withinObjective / s.requests), 1);
+    const placeCpuMs = this.m.roundCpu.place / 1000;
     return {
       config: this.config,
       wallMs,
       requests: {
-        total: this.requests,
-        withinObjective: this.within / Math.max(1, this.requests),
-        failed: this.failed,
-        retriedAfterFailure: this.retried,
-        p50Ms: this.latency.quantile(0.5),
-        p99Ms: this.latency.quantile(0.99),
+        total: this.m.requests,
+        withinObjective: this.m.within / Math.max(1, this.m.requests),
+        failed: this.m.failed,
+        retriedAfterFailure: this.m.retried,
+        p50Ms: this.m.latency.quantile(0.5),
+        p99Ms: this.m.latency.quantile(0.99),
         worstWindowWithin: worstWindow,
       },
       coldStarts: {
-        replicaLoads: this.coldLoads,
-        requestsWaited: this.coldRequests,
-        waitedWithinObjective: this.coldWithin,
-        waitP50Ms: this.coldWait.quantile(0.5),
-        waitP99Ms: this.coldWait.quantile(0.99),
+        replicaLoads: this.m.coldLoads,
+        requestsWaited: this.m.coldRequests,
+        waitedWithinObjective: this.m.coldWithin,
+        waitP50Ms: this.m.coldWait.quantile(0.5),
+        waitP99Ms: this.m.coldWait.quantile(0.99),
       },
       memory: {
         meanUsedGiB: mean((s) => s.memoryBytes) / GIB,
         meanIdealGiB: mean((s) => s.idealMemoryBytes) / GIB,
         usedOverIdeal: mean((s) => s.memoryBytes) / Math.max(1, mean((s) => s.idealMemoryBytes)),
-        peakUsedOverFleetBudget: Math.max(...this.samples.map((s) => s.memoryBytes)) / (fleetBudget * MODEL_MEMORY_SHARE),
+        peakUsedOverFleetBudget: Math.max(...this.m.samples.map((s) => s.memoryBytes)) / (fleetBudget * MODEL_MEMORY_SHARE),
         meanReplicas: mean((s) => s.replicas),
         meanIdealReplicas: mean((s) => s.idealReplicas),
       },
       routing: {
-        decisions: this.routeDecisions,
-        cpuMicrosPerDecision: this.routeCpuMicros / Math.max(1, this.routeDecisions),
-        cpuMicrosP99: this.routeCpu.quantile(0.99),
+        decisions: this.m.routeDecisions,
+        cpuMicrosPerDecision: this.m.routeCpuMicros / Math.max(1, this.m.routeDecisions),
+        cpuMicrosP99: this.m.routeCpu.quantile(0.99),
         measurementOverheadMicros: measurementOverhead(),
       },
       placement: {
         fromScratch: this.fromScratch,
-        rounds: this.rounds,
+        rounds: this.m.rounds,
         cpuMsPerRound: {
-          plan: this.roundCpu.plan / 1000 / Math.max(1, this.rounds),
-          place: placeCpuMs / Math.max(1, this.rounds),
-          status: this.roundCpu.status / 1000 / Math.max(1, this.rounds),
-          max: this.roundCpu.max / 1000,
+          plan: this.m.roundCpu.plan / 1000 / Math.max(1, this.m.rounds),
+          place: placeCpuMs / Math.max(1, this.m.rounds),
+          status: this.m.roundCpu.status / 1000 / Math.max(1, this.m.rounds),
+          max: this.m.roundCpu.max / 1000,
         },
-        replicaChanges: this.replicaChanges,
-        changesPerSimSecond: this.replicaChanges / this.config.durationS,
-        modelsDecidedPerCpuSecond: (this.rounds * this.models.length) / Math.max(1e-9, placeCpuMs / 1000),
+        replicaChanges: this.m.replicaChanges,
+        changesPerSimSecond: this.m.replicaChanges / this.config.durationS,
+        modelsDecidedPerCpuSecond: (this.m.rounds * this.models.length) / Math.max(1e-9, placeCpuMs / 1000),
       },
       scaling: {
-        scaleUps: this.scaleUps,
-        scaleDowns: this.scaleDowns,
-        reversalsWithinDownDelay: this.reversals,
-        maxMissingWorkers: this.maxMissing,
-        meanRemovableWorkers: this.removableSum / Math.max(1, this.rounds),
+        scaleUps: this.m.scaleUps,
+        scaleDowns: this.m.scaleDowns,
+        reversalsWithinDownDelay: this.m.reversals,
+        maxMissingWorkers: this.m.maxMissing,
+        meanRemovableWorkers: this.m.removableSum / Math.max(1, this.m.rounds),
       },
-      failures: { workersFailed: this.workersFailed },
-      samples: this.samples,
+      failures: { workersFailed: this.m.workersFailed },
+      samples: this.m.samples,
     };
   }
 }

@@ -1,47 +1,35 @@
+import type { LoadShape } from '../load/protocol.js';
 import type { Row } from '../report.js';
 import { formatBytes } from '../workloads.js';
 import type { BenchContext } from './context.js';
-import type { Availability } from './models.js';
-import { measureServed, skippedRow, type ServedSpec } from './served.js';
+import { grpcTarget, type Servers } from './models.js';
+import { measureScenario, type Availability, type Candidate } from './served.js';
 
 /**
- * Request sizes from 100 B to 4 MB through the identity model (maas: gRPC, and REST when served)
- * or the echo server (gRPC), which answers with the same bytes: where transport cost takes over.
+ * Request sizes from 100 B to 4 MB through the identity model (maas over gRPC and REST) next to
+ * the echo server (gRPC), which answers with as many bytes: where transport cost takes over.
  */
-export async function payloadSweep(ctx: BenchContext, path: Row['path'], availability: Availability): Promise<void> {
-  const s = ctx.settings;
-  const spec = (bytes: number): Omit<ServedSpec, 'target'> => ({
-    section: 'payload',
-    ref: { kind: 'identity', bytes },
-    batch: 1,
-    path,
-    load: { mode: 'closed', concurrency: s.payloadConcurrency },
-    timing: s.payload,
-  });
-  const transports: Array<Row['transport']> = path === 'transport limit' ? ['gRPC'] : ['gRPC', 'REST'];
-  for (const transport of transports) {
-    // Once REST is known to be missing, the other sizes are skipped with the same note.
-    let missing: Row | undefined;
-    for (const bytes of s.payloadBytes) {
-      if (!('server' in availability)) {
-        ctx.rows.push(skippedRow(spec(bytes), transport, availability.status, availability.note));
-      } else if (missing) {
-        ctx.rows.push(skippedRow(spec(bytes), transport, missing.status, missing.note ?? ''));
-      } else if (transport === 'REST' && availability.server.restPort === undefined) {
-        missing = skippedRow(spec(bytes), transport, 'unavailable', 'server reported no REST port');
-        ctx.rows.push(missing);
-      } else {
-        const { server } = availability;
-        const target = transport === 'gRPC'
-          ? { kind: 'grpc' as const, address: server.grpcAddress, echo: path === 'transport limit' }
-          : { kind: 'rest' as const, host: '127.0.0.1', port: server.restPort! };
-        const row = await measureServed(ctx, { ...spec(bytes), serverPid: server.pid, target });
-        if (row.status === 'unavailable') missing = row;
-        // Bytes per second is what a payload row is about; the request size differs by transport.
-        if (row.status === 'ok' && row.requestBytes !== undefined && row.requestsPerSec) {
-          const mbPerSec = (row.requestBytes * row.requestsPerSec.median) / 1e6;
-          row.note = [`${formatBytes(row.requestBytes)} requests, ${mbPerSec.toFixed(1)} MB/s up`, row.note].filter(Boolean).join('; ');
-        }
+export async function payloadSweep(ctx: BenchContext, servers: Servers): Promise<void> {
+  const load: LoadShape = { mode: 'closed', concurrency: ctx.settings.payloadConcurrency };
+  // REST found missing (404, or no port) at one size is skipped, with the same note, at the others.
+  let rest: Availability = servers.maas;
+  if ('server' in rest && rest.server.restPort === undefined) rest = { status: 'unavailable', note: 'server reported no REST port' };
+
+  for (const bytes of ctx.settings.payloadBytes) {
+    const row = (path: Row['path'], transport: Row['transport']) => ({ section: 'payload', ref: { kind: 'identity' as const, bytes }, batch: 1, path, load, transport });
+    const candidates: Candidate[] = [
+      { row: row('transport limit', 'gRPC'), availability: servers['transport limit'], target: grpcTarget('transport limit') },
+      { row: row('maas', 'gRPC'), availability: servers.maas, target: grpcTarget('maas') },
+      { row: row('maas', 'REST'), availability: rest, target: (server) => ({ kind: 'rest', host: '127.0.0.1', port: server.restPort! }) },
+    ];
+    const rows = await measureScenario(ctx, candidates, { timing: ctx.settings.payload });
+    const restRow = rows[2]!;
+    if (restRow.status === 'unavailable' && 'server' in rest) rest = { status: 'unavailable', note: restRow.note ?? 'REST unavailable' };
+    for (const r of rows) {
+      // Bytes per second is what a payload row is about; the request size differs by transport.
+      if (r.status === 'ok' && r.requestBytes !== undefined && r.requestsPerSec) {
+        const mbPerSec = (r.requestBytes * r.requestsPerSec.median) / 1e6;
+        r.note = [`${formatBytes(r.requestBytes)} requests, ${mbPerSec.toFixed(1)} MB/s up`, r.note].filter(Boolean).join('; ');
       }
     }
   }

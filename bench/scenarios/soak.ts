@@ -4,7 +4,7 @@ import type { Row, RssReport } from '../report.js';
 import type { RunningServer } from '../server.js';
 import { driftPercent, median } from '../stats.js';
 import type { BenchContext } from './context.js';
-import { measureServed } from './served.js';
+import { measureScenario } from './served.js';
 
 /**
  * Many requests against one server while its RSS (VmRSS of the child) is sampled. The MLP keeps
@@ -13,18 +13,8 @@ import { measureServed } from './served.js';
  */
 export async function soak(ctx: BenchContext, server: RunningServer, path: Row['path']): Promise<RssReport | undefined> {
   const s = ctx.settings;
-  const base = { section: 'soak', ref: { kind: 'mlp' } as const, batch: 1, path, serverPid: server.pid, target: { kind: 'grpc' as const, address: server.grpcAddress } };
-  const load = { mode: 'closed' as const, concurrency: 32 };
-  ctx.progress(`soak warm-up on ${path}`);
-  const warmup = await measureServed(ctx, { ...base, load, timing: { warmupSeconds: 0, rounds: 1, roundSeconds: 10 } });
-  ctx.rows.pop(); // the warm-up is not a result
-  if (warmup.status !== 'ok') {
-    ctx.notes.push(`soak skipped: warm-up failed (${warmup.note ?? warmup.status})`);
-    return undefined;
-  }
-
   const samples: RssReport['samples'] = [];
-  const start = performance.now();
+  let start = 0;
   const sample = () => {
     const kib = rssKiB(server.pid);
     // Bounded: at most one sample per interval over the soak's time cap.
@@ -32,26 +22,31 @@ export async function soak(ctx: BenchContext, server: RunningServer, path: Row['
       samples.push({ atSeconds: (performance.now() - start) / 1000, rssKiB: kib });
     }
   };
-  sample();
-  const timer = setInterval(sample, s.soakSampleMs);
+  let timer: NodeJS.Timeout | undefined;
+  const beginSampling = () => {
+    ctx.progress(`soak: ${s.soakRequests} requests (at most ${s.soakMaxSeconds} s), RSS every ${s.soakSampleMs} ms`);
+    start = performance.now();
+    sample();
+    timer = setInterval(sample, s.soakSampleMs);
+  };
   let row: Row;
   try {
-    ctx.progress(`soak: ${s.soakRequests} requests (at most ${s.soakMaxSeconds} s), RSS every ${s.soakSampleMs} ms`);
-    row = await measureServed(ctx, {
-      ...base,
-      load,
-      timing: { warmupSeconds: 0, rounds: 1, roundSeconds: s.soakMaxSeconds },
-      maxRequests: s.soakRequests,
-    });
+    [row] = (await measureScenario(
+      ctx,
+      [{ row: { section: 'soak', ref: { kind: 'mlp' }, batch: 1, path, load: { mode: 'closed', concurrency: 32 }, transport: 'gRPC' }, availability: { server }, target: (srv) => ({ kind: 'grpc', address: srv.grpcAddress }) }],
+      { timing: { warmupSeconds: 10, rounds: 1, roundSeconds: s.soakMaxSeconds }, maxRequests: s.soakRequests, onRoundsStart: beginSampling },
+    )) as [Row];
   } finally {
     clearInterval(timer);
   }
   sample();
-  if (row.status !== 'ok' || samples.length < 2) return undefined;
+  if (row.status !== 'ok' || samples.length < 2) {
+    ctx.notes.push(`soak gave no RSS result: ${row.note ?? row.status}`);
+    return undefined;
+  }
   const kib = samples.map((x) => x.rssKiB);
   const startKiB = kib[0]!;
   const endKiB = kib[kib.length - 1]!;
-  const maxKiB = Math.max(...kib);
   const quarter = Math.max(1, Math.floor(kib.length / 4));
   return {
     server: path,
@@ -60,7 +55,7 @@ export async function soak(ctx: BenchContext, server: RunningServer, path: Row['
     samples,
     startKiB,
     endKiB,
-    maxKiB,
+    maxKiB: Math.max(...kib),
     endDriftPercent: driftPercent(startKiB, endKiB),
     maxDriftPercent: Math.max(...kib.map((v) => Math.abs(driftPercent(startKiB, v)))),
     trendDriftPercent: driftPercent(median(kib.slice(0, quarter)), median(kib.slice(-quarter))),

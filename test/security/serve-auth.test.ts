@@ -51,6 +51,7 @@ function everyMethod(model: string): Array<[string, Uint8Array]> {
 
 const failed = (outcome: RawOutcome) => (outcome.ok ? 'OK' : codeName(outcome.code));
 const details = (outcome: RawOutcome) => (outcome.ok ? '' : outcome.details);
+const jsonOf = async (response: Response) => (await response.json()) as { error: string };
 
 describe('auth and limits on maas serve', () => {
   const dir = makeTempDir('maas-auth-');
@@ -91,7 +92,7 @@ describe('auth and limits on maas serve', () => {
     for (const [method, path] of [['GET', '/v1/models/adder'], ['GET', '/v1/models/adder/metadata'], ['POST', '/v1/models/adder:predict'], ['POST', '/v1/models/adder:classify'], ['POST', '/v1/models/adder:regress']] as const) {
       const response = await fetch(`${rest}${path}`, { method, body: method === 'POST' ? '{"instances": [[1]]}' : undefined });
       assert.equal(response.status, 401, `${method} ${path}`);
-      assert.match((await response.json()).error, /Missing credentials/);
+      assert.match((await jsonOf(response)).error, /Missing credentials/);
     }
     const health = await client.call('/grpc.health.v1.Health/Check', new Uint8Array());
     assert.ok(health.ok, 'health needs no credentials');
@@ -116,12 +117,12 @@ describe('auth and limits on maas serve', () => {
     const restForbidden = await fetch(`${rest}/v1/models/other`, { headers: { authorization: bearer(KEYS.reader) } });
     const restUnknown = await fetch(`${rest}/v1/models/missing`, { headers: { authorization: bearer(KEYS.reader) } });
     assert.deepEqual([restForbidden.status, restUnknown.status], [403, 403]);
-    assert.equal((await restForbidden.json()).error.replace("'other'", "'<m>'"), (await restUnknown.json()).error.replace("'missing'", "'<m>'"));
+    assert.equal((await jsonOf(restForbidden)).error.replace("'other'", "'<m>'"), (await jsonOf(restUnknown)).error.replace("'missing'", "'<m>'"));
     // Someone allowed everywhere learns what exists.
     const privileged = await client.call(`${PREDICTION}/Predict`, predictBytes('missing'), { authorization: bearer(KEYS.ops) });
     assert.equal(failed(privileged), 'NOT_FOUND');
     const ok = await fetch(`${rest}/v1/models/adder:predict`, { method: 'POST', body: '{"instances": [[1]]}', headers: { authorization: bearer(KEYS.reader) } });
-    assert.deepEqual(await ok.json(), { predictions: [[2]] });
+    assert.deepEqual(await jsonOf(ok), { predictions: [[2]] });
   });
 
   test('the admin API needs administer, and the audit log records who, what, when and the outcome', async () => {
@@ -161,7 +162,7 @@ describe('auth and limits on maas serve', () => {
     assert.match(details(big), /1001 tensor elements, more than the limit of 1000 \(--max_request_elements\)/);
     const rows = await fetch(`${rest}/v1/models/adder:predict`, { method: 'POST', body: JSON.stringify({ instances: Array.from({ length: 11 }, () => [1]) }), headers: { authorization: bearer(KEYS.reader) } });
     assert.equal(rows.status, 429);
-    assert.match((await rows.json()).error, /11 rows, more than the limit of 10 \(--rest_api_max_rows\)/);
+    assert.match((await jsonOf(rows)).error, /11 rows, more than the limit of 10 \(--rest_api_max_rows\)/);
     // Batching holds each request ~300 ms: a third concurrent request of the same client is refused.
     const outcomes = await Promise.all([1, 2, 3].map(() => client.call(`${PREDICTION}/Predict`, predictBytes('adder'), { authorization: bearer(KEYS.reader) })));
     assert.deepEqual(outcomes.map(failed).sort(), ['OK', 'OK', 'RESOURCE_EXHAUSTED']);

@@ -41,7 +41,7 @@ export interface JobRecord extends JobSpec {
   chunksDone: number;
   /** Why the job failed or was cancelled. */
   error: string;
-  /** The first row error seen, for messages. */
+  /** The error of the lowest failed row so far, for messages. */
   firstError: string;
   /** Set once the job has ended. */
   resultsPath: string;

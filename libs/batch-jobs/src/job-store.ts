@@ -7,7 +7,8 @@ const ENDED = "state == 'COMPLETED' or state == 'FAILED' or state == 'CANCELLED'
 /**
  * Records a chunk's written results part. Idempotent: a chunk recorded again (a retry after a
  * crash between writing and acknowledging) replaces its own counts instead of adding to them.
- * Moves the job to FAILING once more rows failed than its budget allows. Returns the job state.
+ * Keeps the error of the lowest failed row seen. Moves the job to FAILING once more rows failed
+ * than its budget allows. Returns the job state.
  */
 const RECORD_CHUNK = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -24,8 +25,9 @@ else
 end
 redis.call('HINCRBY', KEYS[1], 'rowsDone', rows)
 local total = redis.call('HINCRBY', KEYS[1], 'rowsFailed', failed)
-if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'firstError') == '' then
-  redis.call('HSET', KEYS[1], 'firstError', ARGV[4])
+local firstRow = redis.call('HGET', KEYS[1], 'firstErrorRow')
+if ARGV[4] ~= '' and (not firstRow or tonumber(ARGV[5]) < tonumber(firstRow)) then
+  redis.call('HSET', KEYS[1], 'firstError', ARGV[4], 'firstErrorRow', ARGV[5])
 end
 local budget = tonumber(redis.call('HGET', KEYS[1], 'maxFailedRows'))
 if (state == 'QUEUED' or state == 'RUNNING') and total > budget then
@@ -70,8 +72,9 @@ return ARGV[1]
 export interface ChunkOutcome {
   rows: number;
   failed: number;
-  /** The chunk's first error line's message ('' when none). */
+  /** The chunk's first error line's message ('' when none), and its row. */
   firstError: string;
+  firstErrorRow: number;
 }
 
 export interface JobEnding {
@@ -120,7 +123,7 @@ export class JobStore {
   }
 
   async recordChunk(id: string, chunk: number, outcome: ChunkOutcome): Promise<JobState | undefined> {
-    return this.script(RECORD_CHUNK, [this.keys.job(id), this.keys.chunks(id)], [String(chunk), String(outcome.rows), String(outcome.failed), outcome.firstError]);
+    return this.script(RECORD_CHUNK, [this.keys.job(id), this.keys.chunks(id)], [String(chunk), String(outcome.rows), String(outcome.failed), outcome.firstError, String(outcome.firstErrorRow)]);
   }
 
   /** Stops a QUEUED or RUNNING job from taking new chunks; returns the state after. */

@@ -23,6 +23,8 @@ export interface VersionReport {
   provider: string;
   /** What the vertical profiler chose for this version here, when it ran. */
   profile?: VersionProfile;
+  /** `sha256:<hex>` of the model file this worker loaded, so copies on different workers can be compared. */
+  contentHash?: string;
 }
 
 export interface ModelReport {

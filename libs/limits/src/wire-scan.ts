@@ -1,5 +1,5 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { ResourceExhaustedError } from '@maas/errors';
+import { InvalidArgumentError, ResourceExhaustedError } from '@maas/errors';
 import { LIMIT_FLAGS, limitExceeded, type RequestLimits } from './request-limits.js';
 
 /*
@@ -174,8 +174,14 @@ function scanExampleRequest(bytes: Uint8Array, tally: Tally): void {
   walk(bytes, { delimited: (field, input) => field === 2 && scanInput(input, tally) });
 }
 
+/** GetModelMetadata carries nothing the limits count; its framing is still checked before it is forwarded. */
+function scanFraming(bytes: Uint8Array): void {
+  walk(bytes, {});
+}
+
 const SCANNERS: Record<string, (bytes: Uint8Array, tally: Tally) => void> = {
   '/tensorflow.serving.PredictionService/Predict': scanPredict,
+  '/tensorflow.serving.PredictionService/GetModelMetadata': scanFraming,
   '/tensorflow.serving.PredictionService/Classify': scanExampleRequest,
   '/tensorflow.serving.PredictionService/Regress': scanExampleRequest,
   '/tensorflow.serving.PredictionService/MultiInference': scanExampleRequest,
@@ -188,8 +194,9 @@ export function isScreenedMethod(path: string): boolean {
 
 /**
  * Checks an encoded request of `path` against the limits without decoding it. Throws
- * ResourceExhaustedError naming the limit; bytes that are not a valid message are left to the
- * method's own decoder, which names the method in its INVALID_ARGUMENT.
+ * ResourceExhaustedError naming the limit, or InvalidArgumentError naming the method for bytes
+ * whose framing is broken where the scan reads (the same answer the method's decoder gives, given
+ * here before a forwarding hop routes on a request that would not decode).
  */
 export function screenRequestBytes(path: string, bytes: Uint8Array, limits: RequestLimits): void {
   const scan = SCANNERS[path];
@@ -198,5 +205,6 @@ export function screenRequestBytes(path: string, bytes: Uint8Array, limits: Requ
     scan(bytes, new Tally(limits));
   } catch (error) {
     if (error instanceof ResourceExhaustedError) throw error;
+    throw new InvalidArgumentError(`${path}: request is not a valid protobuf message: ${(error as Error).message}`);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ClassificationRequest, DataType, MultiInferenceRequest, PredictRequest, type Example, type Input, type TensorProto } from '@maas/protos';
-import { ResourceExhaustedError } from '@maas/errors';
+import { InvalidArgumentError, ResourceExhaustedError } from '@maas/errors';
 import { checkExampleInput, checkPredictRequest, DEFAULT_REQUEST_LIMITS, InFlightPerClient, screenRequestBytes, type RequestLimits } from '../src/index.js';
 
 const PREDICT = '/tensorflow.serving.PredictionService/Predict';
@@ -66,9 +66,12 @@ test('example requests count feature values (context once per example) and check
   assert.throws(() => screenRequestBytes(MULTI, multi, limits({ maxRequestElements: 6 })), refusedBy('max_request_elements'));
 });
 
-test('bytes that are not a message are left to the method decoder; other methods are not scanned', () => {
-  for (const garbage of [Buffer.from([0xff, 0xff, 0xff]), Buffer.from([0x12, 0x40, 0x01]), Buffer.from('hello world')]) {
-    assert.doesNotThrow(() => screenRequestBytes(PREDICT, garbage, limits({ maxRequestElements: 1 })));
+test('bytes that are not a message are INVALID_ARGUMENT naming the method; other methods are not scanned', () => {
+  for (const garbage of [Buffer.from([0xff, 0xff, 0xff]), Buffer.from([0x12, 0x40, 0x01]), Buffer.from([0x0f])]) {
+    assert.throws(
+      () => screenRequestBytes(PREDICT, garbage, limits({})),
+      (e: Error) => e instanceof InvalidArgumentError && e.message.startsWith(`${PREDICT}: request is not a valid protobuf message`),
+    );
   }
   assert.doesNotThrow(() => screenRequestBytes('/tensorflow.serving.ModelService/GetModelStatus', predict({ a: tensor([100]) }), limits({ maxRequestElements: 1 })));
 });

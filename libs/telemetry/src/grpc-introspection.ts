@@ -13,7 +13,7 @@ const SERVICE_PROTOS = [
   'tensorflow_serving/apis/model_service.proto',
   'maas/admin/v1/registry_admin.proto',
 ];
-export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 let packageDefinition: PackageDefinition | undefined;
 
@@ -56,32 +56,40 @@ export class GrpcHealth {
   readonly implementation = new HealthImplementation();
   private readonly serviceNames = new Set<string>(['']);
   private readonly modelNames = new Set<string>();
+  /** Last status set per name: Watch streams hear only changes. */
+  private readonly statuses = new Map<string, 'SERVING' | 'NOT_SERVING'>();
   private serving: boolean;
   private draining = false;
 
   constructor(servingAtStart: boolean) {
     this.serving = servingAtStart;
-    this.implementation.setStatus('', servingAtStart ? 'SERVING' : 'NOT_SERVING');
+    this.set('', servingAtStart);
+  }
+
+  private set(name: string, serving: boolean): void {
+    const status = serving && !this.draining ? 'SERVING' : 'NOT_SERVING';
+    if (this.statuses.get(name) === status) return;
+    this.statuses.set(name, status);
+    this.implementation.setStatus(name, status);
   }
 
   addService(fullName: string): void {
     for (const name of [fullName, fullName.slice(fullName.lastIndexOf('.') + 1)]) {
       this.serviceNames.add(name);
-      this.implementation.setStatus(name, this.serving && !this.draining ? 'SERVING' : 'NOT_SERVING');
+      this.set(name, this.serving);
     }
   }
 
-  /** Overall readiness (ignored once draining: a draining server never turns SERVING again). */
+  /** Overall readiness (a draining server never turns SERVING again). */
   setServing(serving: boolean): void {
     this.serving = serving;
-    const status = serving && !this.draining ? 'SERVING' : 'NOT_SERVING';
-    for (const name of this.serviceNames) this.implementation.setStatus(name, status);
+    for (const name of this.serviceNames) this.set(name, serving);
   }
 
   /** One model's readiness, under the model's name. */
   setModel(model: string, ready: boolean): void {
     this.modelNames.add(model);
-    this.implementation.setStatus(model, ready && !this.draining ? 'SERVING' : 'NOT_SERVING');
+    this.set(model, ready);
   }
 
   get models(): ReadonlySet<string> {
@@ -90,9 +98,8 @@ export class GrpcHealth {
 
   /** Everything NOT_SERVING, for good: the server is shutting down. */
   drain(): void {
-    this.setServing(false);
     this.draining = true;
-    for (const model of this.modelNames) this.implementation.setStatus(model, 'NOT_SERVING');
+    for (const name of [...this.serviceNames, ...this.modelNames]) this.set(name, false);
   }
 }
 

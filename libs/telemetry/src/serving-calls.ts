@@ -16,7 +16,7 @@ function specOf(message: unknown): SpecLike | undefined {
 }
 
 /** `/tensorflow.serving.PredictionService/Predict` -> `Predict`. */
-export function methodOf(path: string): string {
+function methodOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { defaultRuntimeOptions, type RuntimeOptions } from '@maas/onnx-runtime';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { childLocation, uriScheme } from '@maas/model-store';
 import type { ModelServerConfig } from '@maas/protos';
 import { batchingOptionsFromParameters } from '@maas/batching';
 import { readModelServerConfig } from '@maas/registry';
@@ -112,8 +113,9 @@ export async function modelConfigFrom(flags: FlagValues): Promise<{ config: Mode
   if (file) return readModelServerConfig(file);
   const modelName = (flags.model_name as string | undefined) ?? process.env.MODEL_NAME ?? 'default';
   const envBase = process.env.MODEL_BASE_PATH;
-  const basePath = (flags.model_base_path as string | undefined) ?? (envBase ? join(envBase, process.env.MODEL_NAME ?? 'model') : undefined);
-  return basePath ? { config: singleModelConfig(modelName, resolve(basePath)) } : undefined;
+  const basePath = (flags.model_base_path as string | undefined) ?? (envBase ? childLocation(envBase, process.env.MODEL_NAME ?? 'model') : undefined);
+  // A URI is the store's to read as it is; only a path is made absolute.
+  return basePath ? { config: singleModelConfig(modelName, uriScheme(basePath) ? basePath : resolve(basePath)) } : undefined;
 }
 
 /** Default Prometheus ports of each role (`GET /metrics`); manifests and scrape configs use these. */

@@ -61,6 +61,7 @@ function modelReports(host: ModelHost): ModelReport[] {
       memoryBytes: v.memoryBytes,
       gpuMemoryBytes: v.gpuMemoryBytes,
       provider: v.model?.provider ?? 'cpu',
+      contentHash: v.contentHash,
     })),
   }));
 }
@@ -76,7 +77,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const host = new ModelHost(new ModelCatalog(), { pollSeconds: 1, batching: options.batching, runtime: options.runtime, tune: profiler?.tune, log: options.log });
   await host.start();
   const meter = new LoadMeter(LATENCY_WINDOW_MS);
-  const backend = new MeteredBackend(new LocalBackend(host), meter);
+  const backend = new MeteredBackend(new LocalBackend(host), meter, (name) => host.servedModels().some((m) => m.name === name));
   const grpc = await startGrpcServer((server) => addPredictionService(server, backend), {
     host: options.bindHost,
     port: options.port,

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FailedPreconditionError } from '@maas/errors';
+import { childLocation, sharedModelStore } from '@maas/model-store';
 import type { RuntimeOptions } from '@maas/onnx-runtime';
 
 /** Per-model runtime settings beside the version directories: `<base_path>/runtime.json`. */
@@ -15,14 +14,13 @@ interface RuntimeFile {
 
 /** The worker-wide options with the model's own runtime.json applied over them, if it has one. */
 export async function runtimeOptionsFor(basePath: string, defaults: RuntimeOptions): Promise<RuntimeOptions> {
-  const path = join(basePath, MODEL_RUNTIME_FILE);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const text = await sharedModelStore().readText(basePath, MODEL_RUNTIME_FILE);
   if (text === undefined) return defaults;
   let file: RuntimeFile;
   try {
     file = JSON.parse(text) as RuntimeFile;
   } catch (error) {
-    throw new FailedPreconditionError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new FailedPreconditionError(`${childLocation(basePath, MODEL_RUNTIME_FILE)} is not valid JSON: ${(error as Error).message}`);
   }
   return {
     ...defaults,

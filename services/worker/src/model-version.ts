@@ -19,6 +19,8 @@ export class ModelVersion {
   memoryBytes = 0;
   /** GPU memory the load added (driver's numbers); 0 on cpu. */
   gpuMemoryBytes = 0;
+  /** `sha256:<hex>` of the model file loaded (from its store), once loading got that far. */
+  contentHash?: string;
   private leases = 0;
   private drained?: () => void;
 

@@ -1,5 +1,6 @@
 import { asServingError, InvalidArgumentError, NotFoundError } from '@maas/errors';
 import { OnnxModel, type RuntimeOptions } from '@maas/onnx-runtime';
+import { sharedModelStore } from '@maas/model-store';
 import type { ModelEntry } from '@maas/registry';
 import { recordModelLoad, trackLoadedVersion, type LogFields } from '@maas/telemetry';
 import { describeServableRequest, type VersionChoice } from '@maas/serving-api';
@@ -81,10 +82,13 @@ export class ServedModel {
     const started = performance.now();
     try {
       const runtime = await runtimeOptionsFor(this.entry.basePath, this.runtimeOptions);
-      const tuned = await this.tune?.({ file, label: version.label, basePath: this.entry.basePath, runtime, batching: this.batching });
+      // onnxruntime opens local files: a remote model is downloaded first (or found in the cache).
+      const local = await sharedModelStore().materialize(file);
+      version.contentHash = local.contentHash;
+      const tuned = await this.tune?.({ file: local.path, label: version.label, basePath: this.entry.basePath, runtime, batching: this.batching });
       const before = process.memoryUsage().rss;
       const gpuBefore = await gpuMemoryUsed();
-      version.model = await OnnxModel.load(file, version.label, tuned?.runtime ?? runtime);
+      version.model = await OnnxModel.load(local.path, version.label, tuned?.runtime ?? runtime);
       await version.model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
       version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
       if (gpuBefore !== undefined && version.model.provider !== 'cpu') version.gpuMemoryBytes = Math.max(0, ((await gpuMemoryUsed()) ?? 0) - gpuBefore);

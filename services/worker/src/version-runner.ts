@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { batchingOptionsFromParameters, DynamicBatcher, requestRows, type BatchingOptions } from '@maas/batching';
 import type { OnnxModel, TensorMap } from '@maas/onnx-runtime';
+import { parentLocation, sharedModelStore } from '@maas/model-store';
 import type { CallContext } from '@maas/serving-api';
 import { parseBatchingParameters } from '@maas/text-proto';
 import { batchMember, runBatch, runCompute, type BatchMember, type RunTarget } from '@maas/telemetry';
@@ -49,8 +48,7 @@ function batched(model: OnnxModel, options: BatchingOptions, target: RunTarget):
 
 /** Per-model parameters replace the global file's, keeping its thread settings (TF's rule). */
 async function perModelOptions(modelFile: string, global: BatchingOptions): Promise<BatchingOptions> {
-  const file = join(dirname(modelFile), PER_MODEL_BATCHING_FILE);
-  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const text = await sharedModelStore().readText(parentLocation(modelFile), PER_MODEL_BATCHING_FILE);
   if (text === undefined) return global;
   return batchingOptionsFromParameters(parseBatchingParameters(text), { numBatchThreads: global.numBatchThreads });
 }

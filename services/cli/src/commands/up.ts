@@ -49,7 +49,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   try {
     roles.push(await spawnRole(['registry', ...common, '--port=0', ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') }));
     const workers = await Promise.all(
-      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0'], { onLog: relay(`worker-${i + 1}`) })),
+      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0', '--metrics_port=-1'], { onLog: relay(`worker-${i + 1}`) })),
     );
     roles.unshift(...workers);
     const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...passThrough(flags, Object.keys(REST_FLAGS)), ...frontDoor], {
@@ -57,7 +57,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     });
     roles.push(scheduler);
     log(`cluster up: scheduler gRPC :${scheduler.ready.grpcPort}${scheduler.ready.restPort ? `, REST :${scheduler.ready.restPort}` : ''}, ${workers.length} workers`);
-    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort })) });
+    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
   } catch (error) {
     await stopAll();
     throw error;

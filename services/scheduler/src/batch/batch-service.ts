@@ -121,7 +121,12 @@ export class BatchService {
       finishedAt: 0,
     };
     // The record first: a worker that takes a chunk looks the job up.
-    await this.store.create(record);
+    try {
+      await this.store.create(record);
+    } catch (error) {
+      await removeParts(partsDir);
+      throw new UnavailableError(`batch job could not be recorded: ${(error as Error).message}`);
+    }
     try {
       await this.enqueue(record, plan);
     } catch (error) {

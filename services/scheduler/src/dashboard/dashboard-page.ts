@@ -16,7 +16,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   section h2 { font-size: 15px; margin: 0 0 8px; }
   .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
   svg.chart { width: 100%; height: 180px; border: 1px solid #d5dae3; background: #ffffff; }
-  svg.chart .axis { stroke: #d5dae3; stroke-width: 1; }
+  svg.chart .axis { fill: none; stroke: #d5dae3; stroke-width: 1; }
   svg.chart .series { fill: none; stroke-width: 2.5; }
   svg.chart text { font-size: 11px; fill: #5b6476; }
   table { border-collapse: collapse; width: 100%; }
@@ -72,7 +72,7 @@ function drawChart(id, models, value) {
   axis.setAttribute('class', 'axis'); axis.setAttribute('d', 'M' + PAD + ' 5 V' + (H - PAD) + ' H' + (W - 5));
   svg.appendChild(axis);
   const label = document.createElementNS(SVG, 'text');
-  label.setAttribute('x', 2); label.setAttribute('y', 14); label.textContent = max.toPrecision(2);
+  label.setAttribute('x', PAD + 4); label.setAttribute('y', 16); label.textContent = 'max ' + (max < 10 ? max.toFixed(1) : Math.round(max));
   svg.appendChild(label);
   const legend = document.getElementById('legend-' + id.slice(6));
   legend.replaceChildren();

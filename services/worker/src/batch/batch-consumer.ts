@@ -4,7 +4,7 @@ import { batchKeys, bullConnection, chunkQueue, FINALIZE_QUEUE, JobStore, type C
 import type { ModelHost } from '../model-host.js';
 import { processChunk, type ChunkContext } from './chunk-processor.js';
 import { finalizeJob } from './finalize.js';
-import { OnlineGate } from './online-gate.js';
+import { OnlineGate, type OnlineGateOptions } from './online-gate.js';
 import { RowRunner } from './row-runner.js';
 
 export interface BatchConsumerOptions {
@@ -22,15 +22,16 @@ export interface BatchConsumerOptions {
   lockMs: number;
   /** How often the chunk queues are matched to the models this worker holds. */
   followMs: number;
-  /** Batch rows run only while at most this many online requests are in flight here. */
-  onlineThreshold: number;
+  /** Online traffic first (see OnlineGate). */
+  online: OnlineGateOptions;
   /** Time budget of one run of batch rows (what an online request may wait behind it). */
   sliceMs: number;
   log: (message: string) => void;
 }
 
 export const DEFAULT_BATCH_SLICE_MS = 4;
-export const DEFAULT_BATCH_ONLINE_THRESHOLD = 0;
+/** Batch slices run only with no online request in flight, and take at most a third of the time while online traffic is about. */
+export const DEFAULT_BATCH_ONLINE: OnlineGateOptions = { threshold: 0, yieldFactor: 2 };
 const MAX_SLICE_ROWS = 256;
 
 /**
@@ -49,7 +50,7 @@ export class BatchConsumer {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: BatchConsumerOptions) {
-    this.gate = new OnlineGate(options.host, options.onlineThreshold);
+    this.gate = new OnlineGate(options.host, options.online);
     this.store = new JobStore(options.redis, options.prefix);
     this.runner = new RowRunner(options.host, this.gate, { sliceMs: options.sliceMs, maxSliceRows: MAX_SLICE_ROWS });
     this.finalizeQueue = new Queue(FINALIZE_QUEUE, { connection: bullConnection(options.redis), prefix: this.store.keys.bullPrefix });

@@ -18,7 +18,7 @@ const PERMANENT = new Set<number>([status.INVALID_ARGUMENT, status.FAILED_PRECON
 /** Every row of the chunk as an error line, for a chunk that failed for good. */
 function failedChunk(chunk: ChunkJobData, message: string): ChunkLines {
   const lines = Array.from({ length: chunk.rows }, (_, i) => errorLine(chunk.firstRow + i, message));
-  return { lines, failed: chunk.rows, firstError: `row ${chunk.firstRow}: ${message}` };
+  return { lines, failed: chunk.rows, firstError: `row ${chunk.firstRow}: ${message}`, firstErrorRow: chunk.firstRow };
 }
 
 /**
@@ -41,7 +41,7 @@ export async function processChunk(job: Job<ChunkJobData>, context: ChunkContext
     result = failedChunk(chunk, `chunk ${chunk.index} failed (attempt ${job.attemptsMade + 1}): ${asServingError(error).message}`);
   }
   await writePart(partsDir(record.outputPath, chunk.jobId), chunk.index, result.lines.join(''));
-  const state = await context.store.recordChunk(chunk.jobId, chunk.index, { rows: chunk.rows, failed: result.failed, firstError: result.firstError });
+  const state = await context.store.recordChunk(chunk.jobId, chunk.index, { rows: chunk.rows, failed: result.failed, firstError: result.firstError, firstErrorRow: result.firstErrorRow });
   if (state === 'FAILING') await context.stopRemaining(chunk.jobId);
   return `${chunk.rows} rows, ${result.failed} failed`;
 }

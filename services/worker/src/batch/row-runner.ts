@@ -14,8 +14,9 @@ import { rowFeeds, rowsPerRunLimit, shapeKey, stackRows, type RowFeeds } from '.
 export interface ChunkLines {
   lines: string[];
   failed: number;
-  /** The first error line's message ('' when none). */
+  /** The first error line's message ('' when none), and its row. */
   firstError: string;
+  firstErrorRow: number;
 }
 
 export interface RowRunnerOptions {
@@ -56,7 +57,7 @@ export class RowRunner {
   ) {}
 
   async run(model: BatchModelSpec, rows: readonly InputRow[], signal: AbortSignal): Promise<ChunkLines> {
-    const out: ChunkLines = { lines: [], failed: 0, firstError: '' };
+    const out: ChunkLines = { lines: [], failed: 0, firstError: '', firstErrorRow: -1 };
     const request: Pick<ServableRequest, 'name' | 'choice'> = { name: model.name, choice: versionChoice(model) };
     for (let next = 0; next < rows.length; ) {
       await this.gate.admit(signal);
@@ -64,7 +65,9 @@ export class RowRunner {
       const slice = rows.slice(next, next + size);
       const began = performance.now();
       out.lines.push(...(await this.runSlice(request, slice, out)));
-      if (slice.length === size) this.resize(model.name, size, performance.now() - began);
+      const elapsed = performance.now() - began;
+      this.gate.ran(elapsed);
+      if (slice.length === size) this.resize(model.name, size, elapsed);
       next += slice.length;
     }
     return out;
@@ -85,7 +88,11 @@ export class RowRunner {
         const message = asServingError(error).message;
         lines[position] = errorLine(slice[position]!.row, message);
         out.failed++;
-        if (!out.firstError) out.firstError = `row ${slice[position]!.row}: ${message}`;
+        const row = slice[position]!.row;
+        if (out.firstErrorRow < 0 || row < out.firstErrorRow) {
+          out.firstError = `row ${row}: ${message}`;
+          out.firstErrorRow = row;
+        }
       };
       const signature = leased.model.signature;
       let limit: number;

@@ -18,15 +18,21 @@ import type {
 import type { CallContext, ServingBackend } from '@maas/serving-api';
 import type { LoadMeter } from './load-meter.js';
 
-/** A backend whose inference calls are counted per model in a LoadMeter (the autoscaler's signal). */
+/**
+ * A backend whose inference calls are counted per model in a LoadMeter (the autoscaler's signal).
+ * Only models this worker serves are counted, so names sent by clients cannot grow the meter.
+ */
 export class MeteredBackend implements ServingBackend {
   constructor(
     private readonly inner: ServingBackend,
     private readonly meter: LoadMeter,
+    private readonly serves: (model: string) => boolean,
   ) {}
 
   private async metered<T>(spec: ModelSpec | undefined, run: () => Promise<T>): Promise<T> {
-    const end = this.meter.begin(spec?.name ?? '');
+    const name = spec?.name ?? '';
+    if (!this.serves(name)) return run();
+    const end = this.meter.begin(name);
     try {
       return await run();
     } finally {

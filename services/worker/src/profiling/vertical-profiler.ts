@@ -1,7 +1,6 @@
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { validateBatchingOptions } from '@maas/batching';
 import type { ProfileTrial, VersionProfile } from '@maas/cluster-state';
+import { sharedModelStore } from '@maas/model-store';
 import { OnnxModel, usableProviders, type RuntimeOptions } from '@maas/onnx-runtime';
 import { MODEL_RUNTIME_FILE } from '../model-runtime-file.js';
 import type { BatchingConfig } from '../version-runner.js';
@@ -212,8 +211,8 @@ function describeCandidate(c: ProfileCandidate): string {
 }
 
 async function hasOverride(basePath: string): Promise<boolean> {
-  return access(join(basePath, MODEL_RUNTIME_FILE)).then(
-    () => true,
+  return sharedModelStore().readText(basePath, MODEL_RUNTIME_FILE).then(
+    (text) => text !== undefined,
     () => false,
   );
 }
