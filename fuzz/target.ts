@@ -42,7 +42,7 @@ export async function runTarget<C>(target: FuzzTarget<C>, budget: FuzzBudget): P
       timeout: RUN_TIMEOUT_MS,
       ...(budget.timeLimitMs ? { interruptAfterTimeLimit: budget.timeLimitMs, markInterruptAsFailure: false } : {}),
     });
-    return { target: target.name, runs: details.numRuns, failed: details.failed, report: details.failed ? fc.defaultReportMessage(details) : undefined };
+    return { target: target.name, runs: details.numRuns, failed: details.failed, report: details.failed ? `${fc.defaultReportMessage(details)}\n${String(details.errorInstance)}` : undefined };
   } finally {
     await target.teardown(context);
   }

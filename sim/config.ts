@@ -30,8 +30,8 @@ export interface SimConfig {
     /** The day's length (s) and swing: rate × (1 + amplitude × sin) between (1 − a) and (1 + a) of the mean. */
     dayS: number;
     diurnalAmplitude: number;
-    /** Bursts: on average one every `everyS`, a random model among the top `topModels` gets `factor` × its rate for `durationS`. */
-    bursts: { everyS: number; topModels: number; factor: number; durationS: number };
+    /** Bursts: on average one every `everyS`, a model of popularity rank in [fromRank, toRank) gets `factor` × its rate for `durationS`. */
+    bursts: { everyS: number; fromRank: number; toRank: number; factor: number; durationS: number };
     /** Clients give up (deadline) after this long, waiting included. */
     deadlineMs: number;
   };
@@ -69,7 +69,7 @@ export const FULL: SimConfig = {
     zipfExponent: 1.1,
     dayS: 3600,
     diurnalAmplitude: 0.6,
-    bursts: { everyS: 60, topModels: 1000, factor: 20, durationS: 120 },
+    bursts: { everyS: 60, fromRank: 10, toRank: 1000, factor: 5, durationS: 120 },
     deadlineMs: 30_000,
   },
   failures: { perHour: 20, downS: 300 },
@@ -89,7 +89,7 @@ export const SMALL: SimConfig = {
   workers: { cpu: 14, gpu: 6 },
   models: 300,
   warmModels: 60,
-  traffic: { ...FULL.traffic, meanRps: 150, dayS: 600, bursts: { everyS: 60, topModels: 30, factor: 10, durationS: 60 } },
+  traffic: { ...FULL.traffic, meanRps: 150, dayS: 600, bursts: { everyS: 60, fromRank: 3, toRank: 30, factor: 5, durationS: 60 } },
   failures: { perHour: 12, downS: 120 },
   control: { ...FULL.control, placementMs: 2000 },
   scaling: { ...scaling, idleMs: 60_000 },

@@ -79,6 +79,9 @@ export class Measurements {
   removableSum = 0;
   workersFailed = 0;
   readonly samples: Sample[] = [];
+  /** Requests outside their objective, by why: waited for a cold start, lost with a failed worker, slow on the worker (queueing), or no answer by the deadline. */
+  readonly misses = { coldStart: 0, afterFailure: 0, slow: 0, deadline: 0 };
+  readonly missesByModel = new Map<number, number>();
   sampleRequests = 0;
   sampleWithin = 0;
 }

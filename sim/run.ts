@@ -12,6 +12,6 @@ const preset = PRESETS[args.config ?? 'full'];
 if (!preset) throw new Error(`unknown --config=${args.config}; one of ${Object.keys(PRESETS).join(', ')}`);
 const config = { ...preset, durationS: args.duration_s ? Number(args.duration_s) : preset.durationS };
 console.log(`simulating '${config.name}': ${config.workers.cpu + config.workers.gpu} workers, ${config.models} models, ${config.durationS} s ...`);
-const result = new Simulation(config).run();
+const result = new Simulation(config, (line) => console.error(`  ${line}`)).run();
 console.log(formatResult(result));
 if (args.json) writeFileSync(args.json, JSON.stringify(result, null, 2));

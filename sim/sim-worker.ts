@@ -11,6 +11,8 @@ export interface SimRequest {
   dispatchedAt: number;
   /** Set once it waited for a replica of a model at zero. */
   coldStart: boolean;
+  /** Set once it was lost with a failed worker and retried. */
+  lost?: boolean;
   /** How long this run takes on the worker it was sent to. */
   runMs: number;
   /** Latency added by failed attempts (refused connections, stale replicas). */

@@ -38,6 +38,7 @@ export interface SimResult {
   config: SimConfig;
   wallMs: number;
   requests: { total: number; withinObjective: number; failed: number; retriedAfterFailure: number; p50Ms: number; p99Ms: number; worstWindowWithin: number };
+  misses: { coldStart: number; afterFailure: number; slow: number; deadline: number; topModels: Array<{ model: string; rank: number; misses: number; serviceMs: number; objectiveMs: number }> };
   coldStarts: { replicaLoads: number; requestsWaited: number; waitedWithinObjective: number; waitP50Ms: number; waitP99Ms: number };
   memory: { meanUsedGiB: number; meanIdealGiB: number; usedOverIdeal: number; peakUsedOverFleetBudget: number; meanReplicas: number; meanIdealReplicas: number };
   routing: { decisions: number; cpuMicrosPerDecision: number; cpuMicrosP99: number; measurementOverheadMicros: number };
@@ -88,7 +89,10 @@ export class Simulation {
   private readonly servedMs: Float64Array;
   private readonly lastRequestAt: Float64Array;
 
-  constructor(private readonly config: SimConfig) {
+  constructor(
+    private readonly config: SimConfig,
+    private readonly progress?: (line: string) => void,
+  ) {
     this.models = buildCatalog(config);
     for (const m of this.models) this.byName.set(m.name, m);
     this.traffic = new Traffic(config, this.models, new Random(config.seed));
@@ -117,9 +121,14 @@ export class Simulation {
     this.queue.push(first.at, { kind: 'arrival', model: first.model });
 
     const end = warmup + this.config.durationS * 1000;
+    let reportAt = end / 10;
     while (this.queue.peekTime() <= end) {
       this.now = this.queue.peekTime();
       this.handle(this.queue.pop()!);
+      if (this.now >= reportAt && this.progress) {
+        this.progress(`${Math.round((100 * this.now) / end)} % (${Math.round(this.now / 1000)} s simulated, ${this.m.requests} requests measured, ${Math.round(performance.now() - started) / 1000} s)`);
+        reportAt += end / 10;
+      }
     }
     for (const list of this.waiting.values()) for (const request of list) this.fail(request);
     return this.result(performance.now() - started);
@@ -283,6 +292,12 @@ export class Simulation {
     if (ok) {
       this.m.within++;
       this.m.sampleWithin++;
+    } else {
+      const misses = this.m.misses;
+      if (request.coldStart) misses.coldStart++;
+      else if (request.lost) misses.afterFailure++;
+      else misses.slow++;
+      this.m.missesByModel.set(request.model.index, (this.m.missesByModel.get(request.model.index) ?? 0) + 1);
     }
     if (request.coldStart) {
       this.m.coldRequests++;
@@ -293,6 +308,7 @@ export class Simulation {
 
   private fail(request: SimRequest): void {
     this.m.failed++;
+    this.m.misses.deadline++;
     this.m.requests++;
     this.m.sampleRequests++;
     if (request.coldStart) this.m.coldRequests++;
@@ -306,6 +322,7 @@ export class Simulation {
     for (const request of victim.fail(this.now)) {
       this.outstanding.set(victim.id, (this.outstanding.get(victim.id) ?? 1) - 1);
       this.m.retried++;
+      request.lost = true;
       this.queue.push(this.now + RETRY_AFTER_MS, { kind: 'retry', request });
     }
     this.queue.push(this.now + this.config.failures.downS * 1000, { kind: 'recover', workerKind: victim.kind });
@@ -486,6 +503,16 @@ export class Simulation {
         p50Ms: this.m.latency.quantile(0.5),
         p99Ms: this.m.latency.quantile(0.99),
         worstWindowWithin: worstWindow,
+      },
+      misses: {
+        ...this.m.misses,
+        topModels: [...this.m.missesByModel]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([index, misses]) => {
+            const model = this.models[index]!;
+            return { model: model.name, rank: model.rank, misses, serviceMs: Math.round(model.serviceMs), objectiveMs: Math.round(model.objectiveMs) };
+          }),
       },
       coldStarts: {
         replicaLoads: this.m.coldLoads,

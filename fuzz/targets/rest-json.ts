@@ -56,8 +56,30 @@ const body = fc.record(
 const VALID = ['{"instances": [[1.0, 2.0]]}', '{"inputs": {"a": [[1,2,3]], "b": [[4,5,6]]}}', '{"instances": ["a", "b"]}', '{"examples": [{"x": [1.5]}]}'];
 const TOKENS = ['{', '}', '[', ']', ',', ':', '"', '\\u00', '1e999', '-', '"b64"', 'NaN', '[[[[[[[[', 'null', '\u0000'];
 
-const request = fc.oneof(
-  fc.record({ method: fc.constant('POST'), path: fc.constantFrom(...POST_PATHS), body: fc.oneof(body.map((b) => JSON.stringify(b)), mutatedText(fc.constantFrom(...VALID), TOKENS), fc.string({ maxLength: 40 })) }),
+const number = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: -100, max: 100 }) }, { weight: 1, arbitrary: fc.double() });
+const row = (length: fc.Arbitrary<number>) => length.chain((n) => fc.array(number, { minLength: n, maxLength: n }));
+const rows = fc.integer({ min: 1, max: 3 }).chain((n) => fc.array(row(fc.constant(n)), { minLength: 1, maxLength: 3 }));
+
+/** Bodies close to what the model on `path` takes (row and columnar formats), as JSON text. */
+function plausibleBody(path: string): fc.Arbitrary<string> {
+  const model = /models\/(\w+)/.exec(path)?.[1];
+  const json =
+    model === 'words'
+      ? fc.oneof(fc.record({ instances: fc.array(fc.array(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 1 }), { minLength: 1, maxLength: 3 }) }), fc.record({ inputs: fc.array(fc.array(fc.string(), { minLength: 2, maxLength: 2 }), { maxLength: 2 }) }))
+      : model === 'pair'
+        ? fc.oneof(fc.record({ instances: fc.array(fc.record({ a: row(fc.constant(3)), b: row(fc.constant(3)) }), { minLength: 1, maxLength: 3 }) }), fc.record({ inputs: fc.record({ a: fc.array(row(fc.constant(3)), { minLength: 1, maxLength: 2 }), b: fc.array(row(fc.constant(3)), { minLength: 1, maxLength: 2 }) }) }))
+        : fc.oneof(fc.record({ instances: rows }), fc.record({ inputs: rows }), fc.record({ examples: fc.array(fc.record({ x: row(fc.constant(1)) }), { minLength: 1, maxLength: 2 }) }));
+  return fc.oneof({ weight: 3, arbitrary: json.map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: mutatedText(json.map((b) => JSON.stringify(b)), TOKENS) });
+}
+
+export const restRequest = fc.oneof(
+  fc.constantFrom(...POST_PATHS).chain((path) =>
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant(path),
+      body: fc.oneof({ weight: 3, arbitrary: plausibleBody(path) }, body.map((b) => JSON.stringify(b)), mutatedText(fc.constantFrom(...VALID), TOKENS), fc.string({ maxLength: 40 })),
+    }),
+  ),
   fc.record({ method: fc.constant('GET'), path: fc.oneof(fc.constantFrom(...GET_PATHS), fc.string({ maxLength: 12 }).map((s) => `/v1/models/${encodeURIComponent(s)}`)), body: fc.constant(undefined) }),
 );
 
@@ -76,7 +98,7 @@ export const restJsonTarget: FuzzTarget<RestContext> = {
     await served.stop();
   },
   property: ({ base }) =>
-    fc.asyncProperty(request, async ({ method, path, body }) => {
+    fc.asyncProperty(restRequest, async ({ method, path, body }) => {
       const response = await fetch(`${base}${path}`, { method, body });
       const text = await response.text();
       if (response.status >= 500 && response.status !== 501 && response.status !== 503 && response.status !== 504) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { BatchJob_State } from '@maas/protos';
@@ -171,6 +171,29 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     const refused = await run(['submit', cluster.writeInput(adderRows(1)), '--model', 'nope', '--out', outputPath]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /maas batch: Servable not found for request: Latest\(nope\)/);
+  });
+
+  test('an input edited after submit: the chunk whose rows changed gets error lines saying so, the others run', async () => {
+    const rows = adderRows(40);
+    const input = cluster.writeInput(rows);
+    const outputPath = cluster.outputPath();
+    // Workers frozen from before the submit until after the edit, so no chunk is read in between.
+    for (const worker of cluster.workers) worker.child.kill('SIGSTOP');
+    let submitted;
+    try {
+      submitted = await cluster.submit({ modelSpec: { name: MODEL, signatureName: '' }, inputPath: input, outputPath, rowsPerChunk: 10, maxFailedRows: 10n });
+      rows[12] = rows[12]!.replace('12', '99'); // same length: only chunk 1's rows differ
+      writeFileSync(input, `${rows.join('\n')}\n`);
+    } finally {
+      for (const worker of cluster.workers) worker.child.kill('SIGCONT');
+    }
+    const job = await cluster.waitForJob(submitted.id);
+    assert.equal(state(job.state), 'COMPLETED', job.error);
+    assert.equal(job.rowsFailed, 10n);
+    const results = cluster.readResults(outputPath);
+    const changed = new Set(Array.from({ length: 10 }, (_, i) => 10 + i));
+    assert.deepEqual(adderMismatches(results, 40, changed), []);
+    for (const row of changed) assert.match(results[row]!.error!, /^chunk 1 failed \(attempt 1\): input file .* changed after the job was submitted/);
   });
 
   test('a worker killed (SIGKILL) in the middle of a chunk loses nothing: the result is complete and duplicate-free', async () => {

@@ -16,7 +16,10 @@ const THROUGHPUT_DRAWN = `(() => {
   return ys.length > 10 && ys.some((y) => y < 140);
 })()`;
 
-/** Counts pixels of a PNG (base64) whose colour is far from grey: background, axes and labels are white or grey. */
+/**
+ * Counts pixels of a PNG (base64) whose colour is far from grey (background, axes and labels are
+ * white or grey), in its top 75 %: above the baseline, where a series is drawn only for non-zero values.
+ */
 const COUNT_SATURATED = `(async (base64) => {
   const image = new Image();
   image.src = 'data:image/png;base64,' + base64;
@@ -28,7 +31,7 @@ const COUNT_SATURATED = `(async (base64) => {
   context.drawImage(image, 0, 0);
   const data = context.getImageData(0, 0, image.width, image.height).data;
   let count = 0;
-  for (let i = 0; i < data.length; i += 4) {
+  for (let i = 0; i < image.width * Math.floor(image.height * 0.75) * 4; i += 4) {
     if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 80) count++;
   }
   return count;
@@ -93,7 +96,7 @@ describe('the dashboard and maas status on a live cluster', () => {
       const png = await page.locator(id).screenshot();
       coloured.push(await countSaturatedPixels(browser, png));
     }
-    assert.ok(coloured.every((n) => n > 150), `series pixels in the chart screenshots: ${coloured.join(', ')} (page in ${dir})`);
+    assert.ok(coloured.every((n) => n > 100), `series pixels above the baseline in the chart screenshots: ${coloured.join(', ')} (page in ${dir})`);
     await page.close();
   });
 

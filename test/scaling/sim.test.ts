@@ -29,7 +29,7 @@ describe('fleet simulator (small configuration)', () => {
   });
 
   test('without horizontal scaling (a target no load reaches) fewer requests meet their objective: the simulation sees the autoscaler', () => {
-    const config = { ...SMALL, durationS: 300 };
+    const config = { ...SMALL, durationS: 200 };
     const scaled = new Simulation(config).run();
     const unscaled = new Simulation({ ...config, scaling: { ...config.scaling, targetInFlight: 10_000 } }).run();
     console.log(`within objective: autoscaled ${(scaled.requests.withinObjective * 100).toFixed(2)} %, one replica per model ${(unscaled.requests.withinObjective * 100).toFixed(2)} %`);

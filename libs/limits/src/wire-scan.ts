@@ -101,11 +101,17 @@ function scanTensor(bytes: Uint8Array, tally: Tally): void {
   if (dtype === DT_STRING && content) scanStringContent(content, elements, tally);
 }
 
-/** PredictRequest: inputs (2) is a map of TensorProto (entry field 2). */
+/** ModelSpec: its version (2) is an Int64Value; the scheduler routes on it, so it must decode. */
+function scanSpec(spec: Uint8Array): void {
+  walk(spec, { delimited: (field, version) => field === 2 && walk(version, {}) });
+}
+
+/** PredictRequest: model_spec (1), inputs (2) a map of TensorProto (entry field 2). */
 function scanPredict(bytes: Uint8Array, tally: Tally): void {
   walk(bytes, {
-    delimited: (field, entry) => {
-      if (field === 2) walk(entry, { delimited: (f, tensor) => f === 2 && scanTensor(tensor, tally) });
+    delimited: (field, value) => {
+      if (field === 1) scanSpec(value);
+      else if (field === 2) walk(value, { delimited: (f, tensor) => f === 2 && scanTensor(tensor, tally) });
     },
   });
 }
@@ -169,22 +175,37 @@ function scanInput(input: Uint8Array, tally: Tally): void {
   });
 }
 
-/** Classification, Regression and MultiInference requests carry their Input in field 2. */
+/** Classification and Regression requests: model_spec (1), Input (2). */
 function scanExampleRequest(bytes: Uint8Array, tally: Tally): void {
-  walk(bytes, { delimited: (field, input) => field === 2 && scanInput(input, tally) });
+  walk(bytes, {
+    delimited: (field, value) => {
+      if (field === 1) scanSpec(value);
+      else if (field === 2) scanInput(value, tally);
+    },
+  });
 }
 
-/** GetModelMetadata carries nothing the limits count; its framing is still checked before it is forwarded. */
-function scanFraming(bytes: Uint8Array): void {
-  walk(bytes, {});
+/** MultiInferenceRequest: tasks (1), each with a model_spec (1); Input (2). */
+function scanMultiInference(bytes: Uint8Array, tally: Tally): void {
+  walk(bytes, {
+    delimited: (field, value) => {
+      if (field === 1) walk(value, { delimited: (f, spec) => f === 1 && scanSpec(spec) });
+      else if (field === 2) scanInput(value, tally);
+    },
+  });
+}
+
+/** GetModelMetadata carries nothing the limits count; its framing and model_spec are still checked before it is forwarded. */
+function scanMetadataRequest(bytes: Uint8Array): void {
+  walk(bytes, { delimited: (field, spec) => field === 1 && scanSpec(spec) });
 }
 
 const SCANNERS: Record<string, (bytes: Uint8Array, tally: Tally) => void> = {
   '/tensorflow.serving.PredictionService/Predict': scanPredict,
-  '/tensorflow.serving.PredictionService/GetModelMetadata': scanFraming,
+  '/tensorflow.serving.PredictionService/GetModelMetadata': scanMetadataRequest,
   '/tensorflow.serving.PredictionService/Classify': scanExampleRequest,
   '/tensorflow.serving.PredictionService/Regress': scanExampleRequest,
-  '/tensorflow.serving.PredictionService/MultiInference': scanExampleRequest,
+  '/tensorflow.serving.PredictionService/MultiInference': scanMultiInference,
 };
 
 /** Whether requests of this method carry tensors or examples that the limits apply to. */

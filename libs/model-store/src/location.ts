@@ -34,7 +34,9 @@ export function parentLocation(location: string): string {
   const authorityEnd = trimmed.indexOf('/', scheme.length + 3);
   if (authorityEnd < 0) return trimmed; // s3://bucket is its own parent
   const cut = trimmed.lastIndexOf('/');
-  return cut === authorityEnd ? trimmed.slice(0, cut + 1) : trimmed.slice(0, cut);
+  // file:///m is in file:/// (no authority); s3://bucket/m is in s3://bucket.
+  const rootWithoutAuthority = cut === authorityEnd && authorityEnd === scheme.length + 3;
+  return rootWithoutAuthority ? trimmed.slice(0, cut + 1) : trimmed.slice(0, cut);
 }
 
 /** Why `basePath` cannot be a model's base path, or undefined when it can. */

@@ -23,15 +23,15 @@ export class SchemeRouter implements ModelStore {
     throw new UnimplementedError(`File system scheme '${scheme}' not implemented (file: '${location}')`);
   }
 
-  scanVersions(basePath: string): Promise<Map<number, string>> {
+  async scanVersions(basePath: string): Promise<Map<number, string>> {
     return this.storeFor(basePath).scanVersions(basePath);
   }
 
-  readText(dir: string, name: string): Promise<string | undefined> {
+  async readText(dir: string, name: string): Promise<string | undefined> {
     return this.storeFor(dir).readText(dir, name);
   }
 
-  materialize(location: string): Promise<LocalModel> {
+  async materialize(location: string): Promise<LocalModel> {
     return this.storeFor(location).materialize(location);
   }
 }

@@ -32,7 +32,7 @@ export const REST_FLAGS: Record<string, FlagSpec> = {
 /** Where the model catalogue comes from (TF Serving's names). */
 export const MODEL_SOURCE_FLAGS: Record<string, FlagSpec> = {
   model_name: { type: 'string', help: "model name (env MODEL_NAME, default 'default')" },
-  model_base_path: { type: 'string', help: 'directory holding <version>/model.onnx (env MODEL_BASE_PATH/MODEL_NAME)' },
+  model_base_path: { type: 'string', help: 'directory, file:// or s3:// URI holding <version>/model.onnx (env MODEL_BASE_PATH/MODEL_NAME)' },
   model_config_file: { type: 'string', help: 'text-format ModelServerConfig; when given, --model_name/--model_base_path are ignored' },
 };
 

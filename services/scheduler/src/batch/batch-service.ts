@@ -36,7 +36,7 @@ import { jobMessage } from './job-message.js';
 import { checkModel } from './model-check.js';
 import { readResultsPage } from './results-page.js';
 
-export const DEFAULT_ROWS_PER_CHUNK = 500;
+const DEFAULT_ROWS_PER_CHUNK = 500;
 const MAX_ROWS_PER_CHUNK = 100_000;
 /** The failure budget when the submitter sets none. */
 const DEFAULT_FAILED_FRACTION = 0.1;

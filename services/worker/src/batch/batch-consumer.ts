@@ -40,7 +40,6 @@ const MAX_SLICE_ROWS = 256;
  * Follows the host's models as placement changes them.
  */
 export class BatchConsumer {
-  readonly gate: OnlineGate;
   private readonly store: JobStore;
   private readonly runner: RowRunner;
   private readonly finalizeQueue: Queue<FinalizeJobData>;
@@ -50,9 +49,8 @@ export class BatchConsumer {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: BatchConsumerOptions) {
-    this.gate = new OnlineGate(options.host, options.online);
     this.store = new JobStore(options.redis, options.prefix);
-    this.runner = new RowRunner(options.host, this.gate, { sliceMs: options.sliceMs, maxSliceRows: MAX_SLICE_ROWS });
+    this.runner = new RowRunner(options.host, new OnlineGate(options.host, options.online), { sliceMs: options.sliceMs, maxSliceRows: MAX_SLICE_ROWS });
     this.finalizeQueue = new Queue(FINALIZE_QUEUE, { connection: bullConnection(options.redis), prefix: this.store.keys.bullPrefix });
     this.finalizeQueue.on('error', (error) => options.log(`batch finalize queue: ${error.message}`));
   }
