@@ -2,6 +2,9 @@ import { ModelServerConfig } from '@maas/protos';
 import type { ClusterState, StoredCatalog, WorkerReport } from '@maas/cluster-state';
 import { entriesFromConfig, type ModelEntry } from '@maas/registry';
 
+/** How long after Redis comes back workers may take to reconnect and re-report. */
+const REDIS_RECOVERY_GRACE_MS = 5000;
+
 /**
  * The scheduler's picture of the cluster: live workers' reports and the catalogue, refreshed from
  * Redis on a short period. When Redis is unreachable the last picture stays in use, so models
@@ -17,6 +20,8 @@ export class WorkerView {
   private readonly suspects = new Map<string, number>();
   /** Local time each worker's report was last read from Redis. */
   private readonly seenAt = new Map<string, number>();
+  /** When a refresh last failed because Redis was unreachable. */
+  private redisFailedAt = 0;
 
   constructor(
     private readonly state: ClusterState,
@@ -33,13 +38,24 @@ export class WorkerView {
   }
 
   async refresh(): Promise<void> {
-    const [workers, stored] = await Promise.all([this.state.liveWorkers(), this.state.catalog()]);
+    let workers: WorkerReport[];
+    let stored: StoredCatalog | undefined;
+    try {
+      [workers, stored] = await Promise.all([this.state.liveWorkers(), this.state.catalog()]);
+    } catch (error) {
+      this.redisFailedAt = Date.now();
+      throw error;
+    }
     const now = Date.now();
     for (const w of workers) this.seenAt.set(w.id, now);
     // A worker missing from Redis stays until its own report would have expired: after a Redis
     // restart or flush, live workers re-report within one heartbeat and routing never notices.
+    // Right after Redis was unreachable, workers also need their reconnect time, so the grace is longer.
+    const recovering = now - this.redisFailedAt < REDIS_RECOVERY_GRACE_MS;
+    const graceFor = (w: WorkerReport) => (recovering ? Math.max(w.ttlMs, REDIS_RECOVERY_GRACE_MS) : w.ttlMs);
+    const lastSeen = (w: WorkerReport) => Math.max(this.seenAt.get(w.id) ?? 0, recovering ? this.redisFailedAt : 0);
     const fresh = new Set(workers.map((w) => w.id));
-    const lingering = this.workers.filter((w) => !fresh.has(w.id) && now - (this.seenAt.get(w.id) ?? 0) < w.ttlMs);
+    const lingering = this.workers.filter((w) => !fresh.has(w.id) && now - lastSeen(w) < graceFor(w));
     for (const w of this.workers) if (!fresh.has(w.id) && !lingering.includes(w)) this.seenAt.delete(w.id);
     this.workers = [...workers, ...lingering];
     if (stored && stored.revision !== this.catalogRevision) {
