@@ -51,6 +51,8 @@ export interface Sample {
   idealReplicas: number;
   memoryBytes: number;
   idealMemoryBytes: number;
+  /** The same with no idle period: a model at min 0 held only while it serves requests in the sample period. */
+  strictIdealMemoryBytes: number;
   requests: number;
   withinObjective: number;
 }

@@ -40,7 +40,7 @@ export interface SimResult {
   requests: { total: number; withinObjective: number; failed: number; retriedAfterFailure: number; p50Ms: number; p99Ms: number; worstWindowWithin: number };
   misses: { coldStart: number; afterFailure: number; slow: number; deadline: number; topModels: Array<{ model: string; rank: number; misses: number; serviceMs: number; objectiveMs: number }> };
   coldStarts: { replicaLoads: number; requestsWaited: number; waitedWithinObjective: number; waitP50Ms: number; waitP99Ms: number };
-  memory: { meanUsedGiB: number; meanIdealGiB: number; usedOverIdeal: number; peakUsedOverFleetBudget: number; meanReplicas: number; meanIdealReplicas: number };
+  memory: { meanUsedGiB: number; meanIdealGiB: number; usedOverIdeal: number; usedOverStrictIdeal: number; peakUsedOverFleetBudget: number; meanReplicas: number; meanIdealReplicas: number };
   routing: { decisions: number; cpuMicrosPerDecision: number; cpuMicrosP99: number; measurementOverheadMicros: number };
   placement: {
     fromScratch: { models: number; workers: number; replicas: number; planCpuMs: number; placeCpuMs: number };
@@ -458,12 +458,17 @@ export class Simulation {
     const target = this.config.scaling.targetInFlight;
     let idealReplicas = 0;
     let idealMemory = 0;
+    let strictMemory = 0;
     for (const m of this.models) {
       const concurrency = this.servedMs[m.index]! / periodMs;
+      const byLoad = Math.ceil(concurrency / target - 1e-9);
       const recent = this.now - this.lastRequestAt[m.index]! < this.config.scaling.idleMs;
-      const need = Math.min(m.range.max, Math.max(m.range.min, recent ? 1 : 0, Math.ceil(concurrency / target - 1e-9)));
+      const need = Math.min(m.range.max, Math.max(m.range.min, recent ? 1 : 0, byLoad));
       idealReplicas += need;
       idealMemory += need * m.memoryBytes;
+      // Stricter: a model at min 0 is held only while it served something in this very period.
+      const inPeriod = this.now - this.lastRequestAt[m.index]! < periodMs;
+      strictMemory += Math.min(m.range.max, Math.max(m.range.min, inPeriod ? 1 : 0, byLoad)) * m.memoryBytes;
       this.servedMs[m.index] = 0;
     }
     let replicas = 0;
@@ -480,6 +485,7 @@ export class Simulation {
       idealReplicas,
       memoryBytes: memory,
       idealMemoryBytes: idealMemory,
+      strictIdealMemoryBytes: strictMemory,
       requests: this.m.sampleRequests,
       withinObjective: this.m.sampleWithin,
     });
@@ -525,6 +531,7 @@ export class Simulation {
         meanUsedGiB: mean((s) => s.memoryBytes) / GIB,
         meanIdealGiB: mean((s) => s.idealMemoryBytes) / GIB,
         usedOverIdeal: mean((s) => s.memoryBytes) / Math.max(1, mean((s) => s.idealMemoryBytes)),
+        usedOverStrictIdeal: mean((s) => s.memoryBytes) / Math.max(1, mean((s) => s.strictIdealMemoryBytes)),
         peakUsedOverFleetBudget: Math.max(...this.m.samples.map((s) => s.memoryBytes)) / (fleetBudget * MODEL_MEMORY_SHARE),
         meanReplicas: mean((s) => s.replicas),
         meanIdealReplicas: mean((s) => s.idealReplicas),

@@ -105,7 +105,8 @@ export const restJsonTarget: FuzzTarget<RestContext> = {
         throw new Error(`HTTP ${response.status} for ${method} ${path} ${JSON.stringify(body)}: ${text}`);
       }
       if (response.status === 404 && !path.startsWith('/v1/')) return true;
-      const json = JSON.parse(text) as { error?: unknown };
+      // TF Serving writes non-finite floats as bare NaN/Infinity tokens (rapidjson's kWriteNanAndInfFlag).
+      const json = JSON.parse(text.replace(/([[,:]\s*)-?(?:NaN|Infinity)(?=\s*[\],}])/g, '$1null')) as { error?: unknown };
       if (response.status !== 200 && typeof json.error !== 'string') throw new Error(`HTTP ${response.status} without {"error"}: ${text}`);
       return true;
     }) as FuzzProperty,
