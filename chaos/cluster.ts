@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DataType, DescribeClusterResponse, GetModelStatusRequest, GetModelStatusResponse, PredictRequest, PredictResponse, RegistryAdminClient, SetReplicasRequest } from '@maas/protos';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 import { PersistentRedis } from './redis.js';
 
 export const MODEL = 'adder';
@@ -34,9 +34,10 @@ export class ChaosCluster {
 
   async start(): Promise<void> {
     writeModelVersion(this.modelBase, 1, addConstantModel(1));
-    this.redis = new PersistentRedis(await freePort(), this.root);
+    const [redisPort, schedulerPort, restPort] = await freePorts(3);
+    [this.schedulerPort, this.restPort] = [schedulerPort!, restPort!];
+    this.redis = new PersistentRedis(redisPort!, this.root);
     await this.redis.start();
-    [this.schedulerPort, this.restPort] = [await freePort(), await freePort()];
     await this.startRegistry();
     this.workers = await Promise.all(Array.from({ length: this.workerCount }, () => this.startWorker()));
     await this.startScheduler();

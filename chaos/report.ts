@@ -13,9 +13,9 @@ export function printReport(report: ChaosReport): boolean {
   console.log(`requests: ${report.requests}, success ${(report.successRate * 100).toFixed(3)} % (target ${TARGET_SUCCESS_RATE * 100} %), retried attempts ${report.retried}`);
   console.log(`final outcomes: ${JSON.stringify(report.outcomes)}`);
   console.log(`failed attempts on the way: ${JSON.stringify(report.attemptErrors)}`);
-  console.log('fault                                                      serving after   recovered after');
+  console.log(`${'fault'.padEnd(58)} longest outage   recovered after`);
   for (const f of report.faults) {
-    console.log(`${`${f.fault} (${f.target})`.slice(0, 58).padEnd(58)} ${`${f.servingAfterMs} ms`.padStart(13)}   ${f.recoveredAfterMs === undefined ? 'NOT RECOVERED' : `${f.recoveredAfterMs} ms`}`);
+    console.log(`${`${f.fault} (${f.target})`.slice(0, 58).padEnd(58)} ${`${f.outageMs} ms`.padStart(14)}   ${f.recoveredAfterMs === undefined ? 'NOT RECOVERED' : `${f.recoveredAfterMs} ms`}`);
   }
   for (const b of report.batch) {
     console.log(`batch ${b.id.slice(0, 8)}: ${b.state}, ${b.rows} rows: ${b.correct} correct, ${b.missing} missing, ${b.duplicated} duplicated, ${b.errorLines} error lines, ${b.wrong} wrong`);

@@ -3,19 +3,20 @@ import { BatchJobs, type BatchCheck } from './batch.js';
 import { ChaosCluster } from './cluster.js';
 import { FAULTS } from './faults.js';
 import { SteadyLoad } from './load.js';
+import { ProbeMonitor } from './probe.js';
 
 export interface ChaosOptions {
   workers: number;
   replicas: number;
   /** Fault names (keys of FAULTS), in order. */
   faults: string[];
-  /** Quiet time before each fault, so the load and a batch job are running when it hits. */
+  /** Quiet time between faults. */
   settleMs: number;
   /** A fault not recovered from within this counts as not recovered. */
   recoverTimeoutMs: number;
   clients: number;
   deadlineMs: number;
-  /** Rows of the batch job submitted before each fault (0: no batch jobs). */
+  /** Rows of the batch job submitted before each fault, which hits once the job is running (0: no batch jobs). */
   batchRows: number;
   rowsPerChunk: number;
   seed: number;
@@ -25,8 +26,8 @@ export interface ChaosOptions {
 export interface FaultReport {
   fault: string;
   target: string;
-  /** From the fault until a probe request succeeded again. */
-  servingAfterMs: number;
+  /** The longest time no probe request succeeded while the fault played out (0: serving never stopped). */
+  outageMs: number;
   /** From the fault until every part was back: the running workers reporting, the model's replicas ready, and the fault's own check. */
   recoveredAfterMs?: number;
 }
@@ -74,6 +75,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const reports: FaultReport[] = [];
   let batch: BatchJobs | undefined;
   let load: SteadyLoad | undefined;
+  const probes = new ProbeMonitor(cluster);
   try {
     await cluster.start();
     if (!(await until(() => cluster.healthy(), 60_000))) throw new Error('the cluster never became healthy');
@@ -81,22 +83,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     load = new SteadyLoad(address, { clients: options.clients, deadlineMs: options.deadlineMs });
     batch = options.batchRows > 0 ? new BatchJobs(address, cluster.root) : undefined;
     load.start();
+    probes.start();
     for (const name of options.faults) {
       const fault = FAULTS[name];
       if (!fault) throw new Error(`no fault ${name}`);
-      const job = await batch?.submit(options.batchRows, options.rowsPerChunk);
       await new Promise((r) => setTimeout(r, options.settleMs));
-      const jobState = job && BatchJob_State[(await batch!.state(job)).state];
+      const job = await batch?.submit(options.batchRows, options.rowsPerChunk);
+      if (job) await until(async () => (await batch!.state(job)).rowsDone > 0n, 30_000);
       const started = Date.now();
       const target = await fault.inject(cluster, random);
-      const serving = await until(() => cluster.probe(), options.recoverTimeoutMs);
-      const servingAfterMs = serving ? Date.now() - started : NaN;
-      const recovered = await until(async () => (await cluster.healthy()) && (await (fault.recovered?.(cluster) ?? Promise.resolve(true))), options.recoverTimeoutMs);
-      const report: FaultReport = { fault: fault.name, target, servingAfterMs, recoveredAfterMs: recovered ? Date.now() - started : undefined };
-      options.log(`${fault.name} on ${target}: serving after ${servingAfterMs} ms, recovered ${recovered ? `after ${report.recoveredAfterMs} ms` : 'NOT within the limit'}${job ? ` (batch job ${job.slice(0, 8)} was in state ${jobState})` : ''}`);
+      const jobState = job && BatchJob_State[(await batch!.state(job)).state];
+      const recovered = await until(async () => (await cluster.healthy()) && (await cluster.probe()) && (await (fault.recovered?.(cluster) ?? Promise.resolve(true))), options.recoverTimeoutMs);
+      const report: FaultReport = { fault: fault.name, target, outageMs: probes.longestOutage(started, Date.now()), recoveredAfterMs: recovered ? Date.now() - started : undefined };
+      options.log(`${fault.name} on ${target}: longest outage ${report.outageMs} ms, recovered ${recovered ? `after ${report.recoveredAfterMs} ms` : 'NOT within the limit'}${job ? `; batch job ${job.slice(0, 8)} was running when it hit, ${jobState} when it ended` : ''}`);
       reports.push(report);
       fault.cleanUp?.(cluster);
     }
+    await probes.stop();
     const record = await load.stop();
     load = undefined;
     const checks = (await batch?.checkAll(120_000)) ?? [];
@@ -110,6 +113,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       batch: checks,
     };
   } finally {
+    await probes.stop();
     await load?.stop();
     batch?.close();
     await cluster.stop();

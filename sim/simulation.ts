@@ -50,7 +50,7 @@ export interface SimResult {
     changesPerSimSecond: number;
     modelsDecidedPerCpuSecond: number;
   };
-  scaling: { scaleUps: number; scaleDowns: number; reversalsWithinDownDelay: number; maxMissingWorkers: number; meanRemovableWorkers: number };
+  scaling: { scaleUps: number; scaleDowns: number; downsWithinDelayOfUp: number; maxMissingWorkers: number; meanRemovableWorkers: number };
   failures: { workersFailed: number };
   samples: Sample[];
 }
@@ -389,7 +389,7 @@ export class Simulation {
     this.apply(assignments, false);
   }
 
-  /** Counts scale-ups and -downs, and reversals of direction within the scale-down delay (flapping). */
+  /** Counts scale-ups and -downs, and scale-downs within the scale-down delay of a scale-up (flapping). */
   private trackDirection(name: string, wanted: number): void {
     const last = this.lastWanted.get(name);
     if (!last) {
@@ -400,7 +400,8 @@ export class Simulation {
     const direction = wanted > last.count ? 1 : -1;
     if (direction > 0) this.m.scaleUps++;
     else this.m.scaleDowns++;
-    if (last.direction !== 0 && direction !== last.direction && this.now - last.at < this.config.scaling.scaleDownDelayMs && wanted > 0 && last.count > 0) this.m.reversals++;
+    // Up, then down again within the scale-down delay, is flapping (a down then up is a reaction to new load).
+    if (last.direction > 0 && direction < 0 && this.now - last.at < this.config.scaling.scaleDownDelayMs && wanted > 0) this.m.reversals++;
     this.lastWanted.set(name, { count: wanted, direction, at: this.now });
   }
 
@@ -558,7 +559,7 @@ export class Simulation {
       scaling: {
         scaleUps: this.m.scaleUps,
         scaleDowns: this.m.scaleDowns,
-        reversalsWithinDownDelay: this.m.reversals,
+        downsWithinDelayOfUp: this.m.reversals,
         maxMissingWorkers: this.m.maxMissing,
         meanRemovableWorkers: this.m.removableSum / Math.max(1, this.m.rounds),
       },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentials, status } from '@grpc/grpc-js';
-import { DataType, DescribeClusterRequest, DescribeClusterResponse, PredictRequest, ReloadConfigRequest, SetReplicasRequest } from '@maas/protos';
+import { DataType, DescribeClusterRequest, DescribeClusterResponse, ListBatchJobsRequest, PredictRequest, ReloadConfigRequest, SetReplicasRequest, SubmitBatchJobRequest } from '@maas/protos';
 import { startLocalRedis, type LocalRedis } from '@maas/cli';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
 import { KEYS, bearer, replaceFile, sslConfigText, TestCa, writeAuthConfig } from './fixtures.js';
@@ -18,6 +18,8 @@ const PREDICT = '/tensorflow.serving.PredictionService/Predict';
 const RELOAD = '/tensorflow.serving.ModelService/HandleReloadConfigRequest';
 const DESCRIBE = '/maas.admin.v1.RegistryAdmin/DescribeCluster';
 const SET_REPLICAS = '/maas.admin.v1.RegistryAdmin/SetReplicas';
+const LIST_JOBS = '/maas.batch.v1.BatchJobs/List';
+const SUBMIT_JOB = '/maas.batch.v1.BatchJobs/Submit';
 const predictBytes = PredictRequest.encode(
   PredictRequest.fromPartial({ modelSpec: { name: 'adder' }, inputs: { x: { dtype: DataType.DT_FLOAT, tensorShape: { dim: [{ size: 1n }, { size: 1n }] }, floatVal: [1] } } }),
 ).finish();
@@ -51,7 +53,7 @@ describe('cluster with auth and mTLS between roles', () => {
     redis = await startLocalRedis();
     registry = await startMaas(['registry', ...roleFlags('registry'), '--port=0', '--model_name=adder', `--model_base_path=${modelPath}`]);
     workers = await Promise.all([1, 2].map((i) => startMaas(['worker', ...roleFlags(`worker-${i}`), '--port=0'])));
-    scheduler = await startMaas(['scheduler', ...roleFlags('scheduler'), '--port=0', '--rest_api_port=0', '--refresh_ms=100', '--placement_ms=300']);
+    scheduler = await startMaas(['scheduler', ...roleFlags('scheduler'), '--port=0', '--rest_api_port=-1', '--refresh_ms=100', '--placement_ms=300']);
     front = new RawClient(`127.0.0.1:${scheduler.grpcPort}`);
     const deadline = Date.now() + 30_000;
     while (outcome(await front.call(PREDICT, predictBytes, { authorization: bearer(KEYS.reader) })) !== 'OK') {
@@ -111,8 +113,29 @@ describe('cluster with auth and mTLS between roles', () => {
     const reloaded = await front.call(RELOAD, reload, { authorization: bearer(KEYS.ops), deadlineMs: 30_000 });
     assert.equal(outcome(reloaded), 'OK', reloaded.ok ? '' : reloaded.details);
     // The front door audits the caller; the registry sees the scheduler's service identity.
-    const audited = (log: string) => log.split('\n').filter((l) => l.includes(RELOAD)).map((l) => JSON.parse(l.slice(l.indexOf('{'))));
+    const audited = (log: string) => log.split('\n').filter((l) => l.includes(RELOAD)).map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { principal: string; outcome: string });
+    // The lines reach us through the roles' stderr pipes: give them a moment.
+    const end = Date.now() + 5000;
+    while (audited(scheduler.log()).length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(audited(scheduler.log()).map((e) => [e.principal, e.outcome]), [['reader', 'denied'], ['ops', 'ok']]);
     assert.deepEqual(audited(registry.log()).map((e) => [e.principal, e.outcome]), [['service', 'ok']]);
+  });
+
+  test('batch jobs are administrative on gRPC and REST; the monitoring pages need credentials too', async () => {
+    const list = ListBatchJobsRequest.encode({ limit: 5 }).finish();
+    assert.equal(outcome(await front.call(LIST_JOBS, list)), 'UNAUTHENTICATED');
+    assert.equal(outcome(await front.call(LIST_JOBS, list, { authorization: bearer(KEYS.reader) })), 'PERMISSION_DENIED');
+    assert.equal(outcome(await front.call(LIST_JOBS, list, { authorization: bearer(KEYS.ops) })), 'OK');
+    const submit = SubmitBatchJobRequest.encode(SubmitBatchJobRequest.fromPartial({ modelSpec: { name: 'adder' }, instances: ['[1]'], outputPath: join(dir, 'out.jsonl') })).finish();
+    const refused = await front.call(SUBMIT_JOB, submit, { authorization: bearer(KEYS.reader) });
+    assert.equal(outcome(refused), 'PERMISSION_DENIED');
+    assert.match(refused.ok ? '' : refused.details, /reader may not administer model 'adder'/);
+    const rest = `http://127.0.0.1:${scheduler.restPort}`;
+    const statuses = async (path: string) =>
+      Promise.all([undefined, KEYS.reader, KEYS.ops].map(async (key) => (await fetch(`${rest}${path}`, { redirect: 'manual', headers: key ? { authorization: bearer(key) } : {} })).status));
+    assert.deepEqual(await statuses('/v1/batch/jobs'), [401, 403, 200]);
+    assert.deepEqual((await statuses('/v1/models/adder')).slice(0, 2), [401, 200]);
+    // The dashboard shows every model: reading it needs read_metadata on "*".
+    assert.deepEqual(await statuses('/dashboard'), [401, 403, 302]);
   });
 });

@@ -29,7 +29,12 @@ const REST_PERMISSIONS: Record<string, 'predict' | 'read_metadata'> = {
   metadata: 'read_metadata',
 };
 
+/**
+ * TF's routes need their permission on the URL's model; pages (monitoring, the dashboard) show
+ * every model, so they need read_metadata on all; anything else mounted (the batch API) administer.
+ */
 function requirementOf(call: RestCall): Requirement {
+  if (call.kind === 'page') return { kind: 'all-models', permission: 'read_metadata' };
   const permission = REST_PERMISSIONS[call.kind];
   if (!permission || call.model === undefined) return { kind: 'all-models', permission: 'administer' };
   return { kind: 'model', permission, fields: [], keys: [] };
