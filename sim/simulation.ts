@@ -343,12 +343,18 @@ export class Simulation {
     return { models, workers, live, current };
   }
 
-  /** The first round on an empty fleet: every model placed from scratch (its CPU reported), loaded before traffic starts. */
+  /**
+   * The first round on an empty fleet, its CPU reported: the autoscaler's look at 10,000 unplaced
+   * models (on a scratch instance), then every model placed. The run starts with all of them
+   * loaded, as a cluster whose models have all been used lately; the real autoscaler first sees
+   * them placed.
+   */
   private placeFromScratch(): void {
     const { models, workers, live, current } = this.placementInputs();
     const planStart = process.cpuUsage();
-    this.scaler.plan(models, live, current, this.demand, this.now);
+    new ClusterScaler(this.config.scaling).plan(models, live, current, this.demand, this.now);
     this.fromScratch.planCpuMs = cpuMicrosSince(planStart) / 1000;
+    for (const model of models) model.wanted = Math.max(1, model.wanted ?? 1);
     const placeStart = process.cpuUsage();
     const { assignments } = placeModels(models, workers, current);
     this.fromScratch.placeCpuMs = cpuMicrosSince(placeStart) / 1000;

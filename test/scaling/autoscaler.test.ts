@@ -89,6 +89,8 @@ describe('horizontal autoscaler', () => {
     assert.equal(counts.at(-1), 1);
     // min 1 never goes to zero.
     assert.equal(Math.min(...drive({ min: 1, max: 3 }, repeat(0, 60))), 1);
+    // A model at zero when first seen (e.g. by a new placement leader) stays there until demand.
+    assert.deepEqual(drive({ min: 0, max: 3 }, repeat(0, 5), { placed: 0 }), repeat(0, 5));
   });
 
   test('p95 above the latency objective scales up even when concurrency is within target', () => {

@@ -15,6 +15,7 @@ import {
   ReloadConfigRequest,
 } from '@maas/protos';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
+import type { AuditEntry } from '@maas/auth';
 import { JWT_SECRET, KEYS, bearer, writeAuthConfig } from './fixtures.js';
 import { RawClient, codeName, type RawOutcome } from './raw-grpc.js';
 
@@ -133,7 +134,11 @@ describe('auth and limits on maas serve', () => {
     assert.match(details(denied), /reader may not administer the cluster/);
     const allowed = await client.call(`${MODEL}/HandleReloadConfigRequest`, reload, { authorization: bearer(KEYS.ops), deadlineMs: 30_000 });
     assert.ok(allowed.ok, details(allowed));
-    const entries = readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const read = () => readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+    // The server appends through a stream: the last line may land just after the answer.
+    const end = Date.now() + 5000;
+    while (!read().some((e) => e.principal === 'ops') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const entries = read();
     const reloads = entries.filter((e) => e.action === `${MODEL}/HandleReloadConfigRequest` && new Date(e.time) >= new Date(started.getTime() - 1000));
     assert.deepEqual(
       reloads.filter((e) => e.principal !== 'unauthenticated').map((e) => [e.principal, e.outcome, e.code, e.target]),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { FlowProducer, Job, Queue } from 'bullmq';
+import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type {
   BatchJob,
@@ -68,16 +68,23 @@ function jobIdOf(request: { id: string }): string {
  */
 export class BatchService {
   private readonly store: JobStore;
-  private readonly flows: FlowProducer;
-  private readonly finalizeQueue: Queue<FinalizeJobData>;
+  /** BullMQ's producer side, loaded on first use (off the scheduler's start-up path). */
+  private bull?: Promise<{ flows: FlowProducer; finalizeQueue: Queue<FinalizeJobData> }>;
 
   constructor(private readonly options: BatchServiceOptions) {
     this.store = new JobStore(options.redis, options.prefix);
-    const bull = { connection: bullConnection(options.redis), prefix: this.store.keys.bullPrefix };
-    this.flows = new FlowProducer(bull);
-    this.finalizeQueue = new Queue(FINALIZE_QUEUE, bull);
-    this.flows.on('error', (error) => options.log(`batch flows: ${error.message}`));
-    this.finalizeQueue.on('error', (error) => options.log(`batch finalize queue: ${error.message}`));
+  }
+
+  private queues() {
+    this.bull ??= import('bullmq').then(({ FlowProducer, Queue }) => {
+      const connection = { connection: bullConnection(this.options.redis), prefix: this.store.keys.bullPrefix };
+      const flows = new FlowProducer(connection);
+      const finalizeQueue = new Queue<FinalizeJobData>(FINALIZE_QUEUE, connection);
+      flows.on('error', (error) => this.options.log(`batch flows: ${error.message}`));
+      finalizeQueue.on('error', (error) => this.options.log(`batch finalize queue: ${error.message}`));
+      return { flows, finalizeQueue };
+    });
+    return this.bull;
   }
 
   async submit(request: SubmitBatchJobRequest): Promise<BatchJob> {
@@ -142,7 +149,8 @@ export class BatchService {
   /** One flow: the finalize parent waits for every chunk child (a failed chunk does not block it). */
   private async enqueue(record: JobRecord, plan: InputPlan): Promise<void> {
     const priority = bullPriority(record.priority);
-    await this.flows.add({
+    const { flows } = await this.queues();
+    await flows.add({
       name: 'finalize',
       queueName: FINALIZE_QUEUE,
       data: { jobId: record.id } satisfies FinalizeJobData,
@@ -179,7 +187,7 @@ export class BatchService {
     await this.record(id);
     if ((await this.store.stop(id, 'CANCELLING', 'cancelled by request')) === 'CANCELLING') {
       // With no chunk left in work, this lets the finalize job run (it writes the partial results).
-      const parent = await Job.fromId(this.finalizeQueue, id);
+      const parent = await (await this.queues()).finalizeQueue.getJob(id);
       await parent?.removeUnprocessedChildren();
     }
     return jobMessage(await this.record(id));
@@ -201,6 +209,7 @@ export class BatchService {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.flows.close(), this.finalizeQueue.close()]);
+    const queues = await this.bull;
+    await Promise.all([queues?.flows.close(), queues?.finalizeQueue.close()]);
   }
 }

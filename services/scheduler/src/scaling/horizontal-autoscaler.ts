@@ -32,6 +32,11 @@ export interface ModelSignals {
 interface ModelState {
   current: number;
   firstSeenAt: number;
+  /**
+   * When the model last went from no replicas to some, or was first seen with some: the idle
+   * period counts from there at the latest. A model first seen at zero (a new leader) is not woken.
+   */
+  cameUpAt: number;
   /** Recent raw recommendations, oldest first. */
   history: Array<{ at: number; count: number }>;
 }
@@ -59,9 +64,10 @@ export class HorizontalAutoscaler {
     this.window.keep(policy.windowMs);
     let state = this.models.get(signals.name);
     if (!state) {
-      state = { current: signals.placed, firstSeenAt: now, history: [] };
+      state = { current: signals.placed, firstSeenAt: now, cameUpAt: signals.placed > 0 ? now : -Infinity, history: [] };
       this.models.set(signals.name, state);
     }
+    const previous = state.current;
     state.current = clamp(state.current, policy); // a changed range applies at once
     const load = this.window.load(signals.name, policy.windowMs, now);
     const raw = this.recommend(signals, state, load, now);
@@ -81,6 +87,7 @@ export class HorizontalAutoscaler {
       wanted = Math.min(state.current, this.highestSince(state, now - policy.scaleDownDelayMs));
     }
     if (wanted === state.current && count !== state.current) why = 'waiting-delay';
+    if (previous === 0 && wanted > 0) state.cameUpAt = now;
     state.current = wanted;
     return { wanted, reason: why, load };
   }
@@ -92,7 +99,7 @@ export class HorizontalAutoscaler {
 
   private recommend(signals: ModelSignals, state: ModelState, load: WindowedLoad, now: number): { count: number; reason: ScalingReason } {
     const policy = signals.policy;
-    const lastActive = Math.max(load.lastActiveAt, signals.demandAt ?? 0, state.firstSeenAt);
+    const lastActive = Math.max(load.lastActiveAt, signals.demandAt ?? -Infinity, state.cameUpAt);
     if (policy.min === 0 && now - lastActive >= policy.idleMs && load.inFlight === 0) return { count: 0, reason: 'idle' };
     if (state.current === 0 && signals.demandAt !== undefined && signals.demandAt >= now - policy.idleMs) {
       return { count: Math.max(1, Math.ceil(load.concurrency / policy.targetInFlight)), reason: 'demand' };

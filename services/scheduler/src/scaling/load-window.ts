@@ -10,7 +10,7 @@ export interface WindowedLoad {
   inFlight: number;
   /** Worst replica p95 (ms) among replicas with enough recent requests to tell; 0 when none. */
   p95Ms: number;
-  /** Latest report time at which the model had a request running or finished since the previous one; 0 if never seen. */
+  /** Latest report time at which the model had a request running or finished since the previous one; -Infinity if never. */
   lastActiveAt: number;
 }
 
@@ -53,8 +53,8 @@ export class LoadWindow {
         if (last && last.at >= report.reportedAt) continue; // the same report, read again
         // Busy now, or finished requests since the last report; a first report tells only when it was last used.
         const busy = model.load.inFlight > 0 || (last !== undefined && model.load.requests > last.load.requests);
-        const activeAt = busy ? report.reportedAt : !last && model.load.requests > 0 ? model.lastUsedAt : 0;
-        if (activeAt > (this.lastActive.get(model.name) ?? 0)) this.lastActive.set(model.name, activeAt);
+        const activeAt = busy ? report.reportedAt : !last && model.load.requests > 0 ? model.lastUsedAt : -Infinity;
+        if (activeAt > (this.lastActive.get(model.name) ?? -Infinity)) this.lastActive.set(model.name, activeAt);
         if (samples) {
           samples.push({ at: report.reportedAt, load: model.load });
           trim(samples, now - this.keepMs);
@@ -77,7 +77,7 @@ export class LoadWindow {
   }
 
   load(model: string, windowMs: number, now: number): WindowedLoad {
-    const result: WindowedLoad = { concurrency: 0, requests: 0, inFlight: 0, p95Ms: 0, lastActiveAt: this.lastActive.get(model) ?? 0 };
+    const result: WindowedLoad = { concurrency: 0, requests: 0, inFlight: 0, p95Ms: 0, lastActiveAt: this.lastActive.get(model) ?? -Infinity };
     const byWorker = this.series.get(model);
     if (!byWorker) return result;
     const start = now - windowMs;

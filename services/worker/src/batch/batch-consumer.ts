@@ -1,6 +1,6 @@
-import { Job, Queue, Worker, type Processor } from 'bullmq';
+import type { Processor, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { batchKeys, bullConnection, chunkQueue, FINALIZE_QUEUE, JobStore, type ChunkJobData, type FinalizeJobData } from '@maas/batch-jobs';
+import { bullConnection, chunkQueue, FINALIZE_QUEUE, JobStore, type ChunkJobData, type FinalizeJobData } from '@maas/batch-jobs';
 import type { ModelHost } from '../model-host.js';
 import { processChunk, type ChunkContext } from './chunk-processor.js';
 import { finalizeJob } from './finalize.js';
@@ -34,6 +34,14 @@ export const DEFAULT_BATCH_SLICE_MS = 4;
 export const DEFAULT_BATCH_ONLINE: OnlineGateOptions = { threshold: 0, yieldFactor: 2 };
 const MAX_SLICE_ROWS = 256;
 
+type BullMq = typeof import('bullmq');
+
+interface Started {
+  bull: BullMq;
+  finalizeQueue: Queue<FinalizeJobData>;
+  finalizeWorker: Worker<FinalizeJobData>;
+}
+
 /**
  * The worker's side of batch jobs: one BullMQ consumer per model this worker has available (so
  * it only takes chunks it can run), one chunk at a time each, plus a consumer of finalize jobs.
@@ -42,27 +50,36 @@ const MAX_SLICE_ROWS = 256;
 export class BatchConsumer {
   private readonly store: JobStore;
   private readonly runner: RowRunner;
-  private readonly finalizeQueue: Queue<FinalizeJobData>;
   private readonly chunkWorkers = new Map<string, Worker<ChunkJobData>>();
-  private finalizeWorker?: Worker<FinalizeJobData>;
   private readonly abort = new AbortController();
   private timer?: NodeJS.Timeout;
+  /** BullMQ, the finalize queue and its consumer, once start() has loaded them. */
+  private started?: Promise<Started>;
+  private stopping = false;
 
   constructor(private readonly options: BatchConsumerOptions) {
     this.store = new JobStore(options.redis, options.prefix);
     this.runner = new RowRunner(options.host, new OnlineGate(options.host, options.online), { sliceMs: options.sliceMs, maxSliceRows: MAX_SLICE_ROWS });
-    this.finalizeQueue = new Queue(FINALIZE_QUEUE, { connection: bullConnection(options.redis), prefix: this.store.keys.bullPrefix });
-    this.finalizeQueue.on('error', (error) => options.log(`batch finalize queue: ${error.message}`));
   }
 
+  /** Starts consuming. BullMQ loads off the start-up path: the worker serves online requests meanwhile. */
   start(): void {
-    this.finalizeWorker = this.consume<FinalizeJobData>(FINALIZE_QUEUE, (job) => finalizeJob(job, this.store));
-    this.follow();
-    this.timer = setInterval(() => this.follow(), this.options.followMs);
+    this.started = import('bullmq').then((bull) => {
+      const connection = { connection: bullConnection(this.options.redis), prefix: this.store.keys.bullPrefix };
+      const finalizeQueue = new bull.Queue<FinalizeJobData>(FINALIZE_QUEUE, connection);
+      finalizeQueue.on('error', (error) => this.options.log(`batch finalize queue: ${error.message}`));
+      const started: Started = { bull, finalizeQueue, finalizeWorker: this.consume<FinalizeJobData>(bull, FINALIZE_QUEUE, (job) => finalizeJob(job, this.store)) };
+      if (!this.stopping) {
+        this.follow(started);
+        this.timer = setInterval(() => this.follow(started), this.options.followMs);
+      }
+      return started;
+    });
+    this.started.catch((error: Error) => this.options.log(`batch consumers did not start: ${error.message}`));
   }
 
-  private consume<T>(queue: string, processor: Processor<T, string>): Worker<T> {
-    const worker = new Worker<T, string>(queue, processor, {
+  private consume<T>(bull: BullMq, queue: string, processor: Processor<T, string>): Worker<T> {
+    const worker = new bull.Worker<T, string>(queue, processor, {
       name: this.options.workerId,
       connection: bullConnection(this.options.redis),
       prefix: this.store.keys.bullPrefix,
@@ -78,16 +95,16 @@ export class BatchConsumer {
   }
 
   /** A consumer for each model with an available version here; none for the others. */
-  private follow(): void {
+  private follow(started: Started): void {
     const ready = new Set(this.options.host.servedModels().filter((m) => m.availableVersions().length > 0).map((m) => m.name));
     const context: ChunkContext = {
       store: this.store,
       runner: this.runner,
-      stopRemaining: (jobId) => this.stopRemaining(jobId),
+      stopRemaining: async (jobId) => (await started.finalizeQueue.getJob(jobId))?.removeUnprocessedChildren(),
       signal: this.abort.signal,
     };
     for (const model of ready) {
-      if (!this.chunkWorkers.has(model)) this.chunkWorkers.set(model, this.consume<ChunkJobData>(chunkQueue(model), (job) => processChunk(job, context)));
+      if (!this.chunkWorkers.has(model)) this.chunkWorkers.set(model, this.consume<ChunkJobData>(started.bull, chunkQueue(model), (job) => processChunk(job, context)));
     }
     for (const [model, worker] of this.chunkWorkers) {
       if (ready.has(model)) continue;
@@ -96,20 +113,18 @@ export class BatchConsumer {
     }
   }
 
-  private async stopRemaining(jobId: string): Promise<void> {
-    const parent = await Job.fromId(this.finalizeQueue, jobId);
-    await parent?.removeUnprocessedChildren();
-  }
-
   /** Lets the chunks in work finish (online traffic has stopped by now), then closes the consumers. */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
-    const workers = [...this.chunkWorkers.values(), ...(this.finalizeWorker ? [this.finalizeWorker] : [])];
+    const started = await this.started?.catch(() => undefined);
+    if (!started) return;
+    const workers = [...this.chunkWorkers.values(), started.finalizeWorker];
     this.chunkWorkers.clear();
     const closing = Promise.all(workers.map((w) => w.close()));
     // A chunk held back by the online gate must not hold up the stop: it fails its attempt and is retried elsewhere.
     const abortLater = setTimeout(() => this.abort.abort(), this.options.lockMs);
     await closing.finally(() => clearTimeout(abortLater));
-    await this.finalizeQueue.close();
+    await started.finalizeQueue.close();
   }
 }
