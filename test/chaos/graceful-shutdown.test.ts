@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { DataType, PredictRequest } from '@maas/protos';
+import { startLocalRedis } from '@maas/cli';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion } from '@maas/test-support';
 import { BatchJobs } from '../../chaos/batch.js';
 import { ChaosCluster } from '../../chaos/cluster.js';
@@ -20,29 +21,44 @@ const predictBytes = Buffer.from(
   PredictRequest.encode(PredictRequest.fromPartial({ modelSpec: { name: 'adder' }, inputs: { x: { dtype: DataType.DT_FLOAT, tensorShape: { dim: [{ size: 1n }, { size: 1n }] }, floatVal: [1] } } })).finish(),
 );
 
-function predict(address: string): Promise<grpc.status> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+function predict(client: grpc.Client): Promise<grpc.status> {
   return new Promise<grpc.status>((resolve) =>
-    client.makeUnaryRequest(PREDICT, identity, identity, predictBytes, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (error) => resolve(error ? error.code : grpc.status.OK)),
-  ).finally(() => client.close());
+    client.makeUnaryRequest(PREDICT, identity, identity, predictBytes, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error) => resolve(error ? error.code : grpc.status.OK)),
+  );
 }
 
 test('maas serve: requests in flight at SIGTERM finish, later ones are refused, exit 0', async () => {
   const dir = makeTempDir('maas-shutdown-');
   writeModelVersion(join(dir, 'adder'), 1, addConstantModel(1));
-  // Each request waits ~400 ms in the batcher: they are in flight when the signal comes.
-  writeFileSync(join(dir, 'batching.config'), 'max_batch_size { value: 64 }\nbatch_timeout_micros { value: 400000 }\n');
+  // Each request waits ~1 s in the batcher: they are in flight when the signal comes.
+  writeFileSync(join(dir, 'batching.config'), 'max_batch_size { value: 64 }\nbatch_timeout_micros { value: 1000000 }\n');
   const server = await startMaas(['serve', '--port=0', '--grpc_host=127.0.0.1', '--rest_api_port=0', '--model_name=adder', `--model_base_path=${join(dir, 'adder')}`, '--enable_batching', `--batching_parameters_file=${join(dir, 'batching.config')}`]);
   const address = `127.0.0.1:${server.grpcPort}`;
-  const inFlight = Promise.all(Array.from({ length: 5 }, () => predict(address)));
-  await new Promise((r) => setTimeout(r, 150));
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())));
+  const inFlight = Promise.all(Array.from({ length: 5 }, () => predict(client)));
+  await new Promise((r) => setTimeout(r, 300));
   const exited = server.stop('SIGTERM');
   await new Promise((r) => setTimeout(r, 100));
-  const late = await predict(address);
+  const lateClient = new grpc.Client(address, grpc.credentials.createInsecure());
+  const late = await predict(lateClient);
+  lateClient.close();
   assert.deepEqual(await inFlight, Array(5).fill(grpc.status.OK));
+  client.close();
   assert.equal(late, grpc.status.UNAVAILABLE, 'a request after SIGTERM is refused');
   assert.equal(await exited, 0);
   assert.match(server.log(), /SIGTERM: finishing in-flight work/);
+});
+
+test('a worker whose Redis is gone cannot hand anything back: SIGTERM still ends it, with 1, within --shutdown_timeout_seconds', async () => {
+  const redis = await startLocalRedis();
+  const worker = await startMaas(['worker', `--redis=${redis.url}`, '--grpc_host=127.0.0.1', '--port=0', '--shutdown_timeout_seconds=3']);
+  await redis.stop();
+  const started = Date.now();
+  const code = await worker.stop('SIGTERM');
+  assert.equal(code, 1);
+  assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+  assert.match(worker.log(), /shutdown did not finish within 3000 ms/);
 });
 
 describe('cluster roles under load', () => {

@@ -87,9 +87,15 @@ describe('autoscaling in a real cluster', () => {
       config: { model_config_list: { config: [{ name: 'slow', base_path: slowPath }, { name: 'sleepy', base_path: sleepyPath }] } },
     });
     await cluster.setScaling('sleepy', 0, 1, { idleMs: 2000 });
+    // At zero: wanted 0, and no worker in the scheduler's view holds it any more, not even UNLOADING
+    // (during the unload grace period a request routed there would still be served).
     const atZero = async () => {
       const m = await model('sleepy');
-      return m.wantedReplicas === 0 && m.readyReplicas === 0;
+      if (m.wantedReplicas !== 0 || m.readyReplicas !== 0) return false;
+      return callUnary(cluster.clients.model, 'GetModelStatus', { model_spec: { name: 'sleepy' } }).then(
+        () => false,
+        (e: UnaryError) => e.code === grpc.status.NOT_FOUND,
+      );
     };
     await cluster.waitFor('sleepy scaled to zero', atZero, 20_000);
 

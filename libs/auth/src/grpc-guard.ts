@@ -1,5 +1,5 @@
-import { Metadata, ServerInterceptingCall, status, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
-import { asServingError, truncateMessage, type ServingError } from '@maas/errors';
+import { ServerInterceptingCall, status, type Metadata, type PartialStatusObject, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import { asServingError, toGrpcError, type ServingError } from '@maas/errors';
 import { isScreenedMethod, screenRequestBytes, type InFlightPerClient, type RequestLimits } from '@maas/limits';
 import { authorize, isAdministrative, modelsNamed, requirementFor, type Requirement } from './access-rules.js';
 import type { AuditLog } from './audit-log.js';
@@ -51,10 +51,11 @@ export function screenService(definition: ServiceDefinition, limits: RequestLimi
   return screened as ServiceDefinition;
 }
 
-const statusOf = (error: unknown) => {
-  const serving = asServingError(error);
-  return { code: serving.code, details: truncateMessage(serving.message), metadata: new Metadata() };
-};
+/** The status grpc-js sends for a refusal, through the one mapping (toGrpcError). */
+function statusOf(error: unknown): PartialStatusObject {
+  const { code, details, metadata } = toGrpcError(error);
+  return { code: code!, details: details!, metadata: metadata ?? null };
+}
 
 /**
  * One server interceptor for every service: authenticates the `authorization` metadata before

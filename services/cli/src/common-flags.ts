@@ -20,8 +20,12 @@ export const LISTEN_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'int', default: 8500, help: 'gRPC port (0 picks a free port)' },
   grpc_host: { type: 'string', default: '0.0.0.0', help: 'address the listeners bind' },
   grpc_max_message_bytes: { type: 'int', default: DEFAULT_MAX_MESSAGE_BYTES, help: 'largest gRPC message each way' },
+  shutdown_timeout_seconds: { type: 'int', default: 30, help: 'on SIGTERM, exit (with 1) if in-flight work and hand-backs take longer than this' },
   help: { type: 'bool', default: false, help: 'print this help' },
 };
+
+/** The shutdown bound the role's flags ask for. */
+export const shutdownTimeoutMsFrom = (flags: FlagValues) => (flags.shutdown_timeout_seconds as number) * 1000;
 
 /** Flags of the roles that serve REST. */
 export const REST_FLAGS: Record<string, FlagSpec> = {

@@ -1,12 +1,24 @@
 import { createLogger, shutdownTelemetry, type Logger } from '@maas/telemetry';
 
-/** Runs `stop` once on SIGTERM or SIGINT, flushes telemetry, then exits 0 (1 if stopping failed). */
-export function exitOnSignal(stop: () => Promise<void>, log: (message: string) => void): void {
+/** Default bound on a shutdown: in-flight calls get 5 s, batch chunks their lock period; this covers both with room. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, flushes telemetry, then exits 0 (1 if stopping failed).
+ * A stop still running after `limitMs` (Redis gone, so nothing can be handed back) exits 1.
+ */
+export function exitOnSignal(stop: () => Promise<void>, log: (message: string) => void, limitMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: finishing in-flight work`);
+    if (Number.isFinite(limitMs)) {
+      setTimeout(() => {
+        log(`shutdown did not finish within ${limitMs} ms (is Redis reachable?): exiting`);
+        process.exit(1);
+      }, limitMs).unref();
+    }
     stop().then(
       () => shutdownTelemetry().finally(() => process.exit(0)),
       (error) => {

@@ -14,6 +14,7 @@ import {
   modelConfigFrom,
   redisUrlFrom,
   roleSecurityFrom,
+  shutdownTimeoutMsFrom,
 } from '../common-flags.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 
@@ -53,5 +54,5 @@ export async function registryCommand(argv: string[]): Promise<void> {
     await metrics?.stop();
     await state.close();
     await security.close();
-  }, log);
+  }, log, shutdownTimeoutMsFrom(flags));
 }

@@ -18,6 +18,7 @@ import {
   redisUrlFrom,
   restPortFrom,
   roleSecurityFrom,
+  shutdownTimeoutMsFrom,
 } from '../common-flags.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 
@@ -81,5 +82,5 @@ export async function schedulerCommand(argv: string[]): Promise<void> {
     await metrics?.stop();
     await state.close();
     await security.close();
-  }, log);
+  }, log, shutdownTimeoutMsFrom(flags));
 }

@@ -19,6 +19,7 @@ import {
   restPortFrom,
   roleSecurityFrom,
   runtimeOptionsFrom,
+  shutdownTimeoutMsFrom,
 } from '../common-flags.js';
 import { startSingleNode } from '../single-node.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
@@ -80,5 +81,5 @@ export async function serveCommand(argv: string[]): Promise<void> {
     await node.stop();
     await metrics?.stop();
     await security.close();
-  }, log);
+  }, log, shutdownTimeoutMsFrom(flags));
 }

@@ -62,5 +62,6 @@ export async function upCommand(argv: string[]): Promise<void> {
     await stopAll();
     throw error;
   }
-  exitOnSignal(stopAll, log);
+  // Each role bounds its own shutdown; `up` waits for all of them.
+  exitOnSignal(stopAll, log, Infinity);
 }

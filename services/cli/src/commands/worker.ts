@@ -16,6 +16,7 @@ import {
   redisUrlFrom,
   roleSecurityFrom,
   runtimeOptionsFrom,
+  shutdownTimeoutMsFrom,
 } from '../common-flags.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 
@@ -73,5 +74,5 @@ export async function workerCommand(argv: string[]): Promise<void> {
     await metrics?.stop();
     await state.close();
     await security.close();
-  }, log);
+  }, log, shutdownTimeoutMsFrom(flags));
 }
