@@ -1,4 +1,4 @@
-import { ServerInterceptingCall, status, type Metadata, type PartialStatusObject, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import { ServerInterceptingCall, status, type Metadata, type ServerInterceptor, type ServiceDefinition, type StatusObject } from '@grpc/grpc-js';
 import { asServingError, toGrpcError, type ServingError } from '@maas/errors';
 import { isScreenedMethod, screenRequestBytes, type InFlightPerClient, type RequestLimits } from '@maas/limits';
 import { authorize, isAdministrative, modelsNamed, requirementFor, type Requirement } from './access-rules.js';
@@ -52,9 +52,9 @@ export function screenService(definition: ServiceDefinition, limits: RequestLimi
 }
 
 /** The status grpc-js sends for a refusal, through the one mapping (toGrpcError). */
-function statusOf(error: unknown): PartialStatusObject {
+function statusOf(error: unknown): StatusObject {
   const { code, details, metadata } = toGrpcError(error);
-  return { code: code!, details: details!, metadata: metadata ?? null };
+  return { code: code!, details: details!, metadata: metadata! };
 }
 
 /**

@@ -2,6 +2,7 @@ export { createLogger, logLevelFromEnv, type Logger, type LogFields } from './lo
 export { injectIntoMetadata, traceHttpRequest, withSpan, SpanKind } from './tracing.js';
 export {
   observeReplicas,
+  observeWorkersWanted,
   recentTraffic,
   recordBatchJobRows,
   recordModelLoad,

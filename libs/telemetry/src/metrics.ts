@@ -40,6 +40,7 @@ interface Instruments {
 
 const loadedVersions = new Set<LoadedVersionGauge>();
 let replicaSource: (() => readonly ReplicaCount[]) | undefined;
+let workersWantedSource: (() => ReadonlyArray<{ kind: string; count: number }>) | undefined;
 let instruments: Instruments | undefined;
 
 /** Per-model throughput and latency of this process's front door, for the dashboard. */
@@ -94,6 +95,11 @@ function create(meter: Meter): Instruments {
     .createObservableGauge('maas_replicas_ready', { description: 'Replicas with an AVAILABLE version per model' })
     .addCallback((result) => {
       for (const r of replicaSource?.() ?? []) result.observe(r.ready, { model: r.model });
+    });
+  meter
+    .createObservableGauge('maas_workers_wanted', { description: 'Workers of each kind (cpu, gpu) the wanted replicas need: the fleet now plus the missing ones' })
+    .addCallback((result) => {
+      for (const w of workersWantedSource?.() ?? []) result.observe(w.count, { kind: w.kind });
     });
   return created;
 }
@@ -159,6 +165,11 @@ export function recordBatchJobRows(job: string, model: string, rows: { done?: nu
 export function trackLoadedVersion(version: LoadedVersionGauge): () => void {
   loadedVersions.add(version);
   return () => loadedVersions.delete(version);
+}
+
+/** Where the fleet size an external autoscaler should reach comes from (the placement leader). */
+export function observeWorkersWanted(source: () => ReadonlyArray<{ kind: string; count: number }>): void {
+  workersWantedSource = source;
 }
 
 /** Where replicas wanted vs ready come from (the scheduler's view). */

@@ -10,6 +10,8 @@ import { PlacementLoop } from './placement-loop.js';
 import { Router } from './router.js';
 import { ClusterScaler, ColdStart, DEFAULT_SCALING, type ScalingDefaults } from '../scaling/index.js';
 import { WorkerView } from './worker-view.js';
+import { observeWorkersWanted } from '@maas/telemetry';
+import { workersWanted } from '../scaling/scaling-metrics.js';
 import { addBatchJobsService, BATCH_REST_PREFIX, BatchService, handleBatchRest } from '../batch/index.js';
 
 export interface SchedulerOptions {
@@ -57,6 +59,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const scaler = new ClusterScaler({ ...DEFAULT_SCALING, ...options.scaling });
   const placement = new PlacementLoop(randomUUID(), options.state, view, options.placementMs, options.log, scaler);
   placement.start();
+  observeWorkersWanted(() => (placement.lastScaling ? workersWanted(view.workers, placement.lastScaling) : []));
   const batch = new BatchService({ redis: options.state.redis, prefix: options.state.prefix, view, log: options.log });
   const grpc = await startGrpcServer(
     (server) => {

@@ -1,4 +1,5 @@
-import type { ScalingStatus } from '@maas/cluster-state';
+import type { ScalingStatus, WorkerReport } from '@maas/cluster-state';
+import { workerKind } from './fleet-shortage.js';
 
 export interface ScalingGauge {
   name: string;
@@ -29,4 +30,16 @@ export function scalingGauges(status: ScalingStatus): ScalingGauge[] {
   }
   gauges.push({ name: 'maas_scaling_removable_workers', help: 'Idle workers with nothing placed that can be stopped', labels: {}, value: status.removableWorkers.length });
   return gauges;
+}
+
+/**
+ * maas_workers_wanted{kind}: workers of each kind now (not draining) plus those missing for
+ * replicas that did not fit. A HorizontalPodAutoscaler on it grows the fleet by the shortage and
+ * never shrinks it below what is in use (deploy/overlays/gpu-production/autoscaling.yaml).
+ */
+export function workersWanted(workers: readonly WorkerReport[], status: ScalingStatus | undefined): Array<{ kind: string; count: number }> {
+  const counts = new Map<string, number>([['cpu', 0]]);
+  for (const w of workers.filter((w) => !w.draining)) counts.set(workerKind(w), (counts.get(workerKind(w)) ?? 0) + 1);
+  for (const missing of status?.missingWorkers ?? []) counts.set(missing.kind, (counts.get(missing.kind) ?? 0) + missing.count);
+  return [...counts].map(([kind, count]) => ({ kind, count }));
 }

@@ -30,8 +30,8 @@ export interface BatchConsumerOptions {
 }
 
 export const DEFAULT_BATCH_SLICE_MS = 4;
-/** Batch slices run only with no online request in flight, and take at most a third of the time while online traffic is about. */
-export const DEFAULT_BATCH_ONLINE: OnlineGateOptions = { threshold: 0, yieldFactor: 2 };
+/** Batch slices run only with no online request in flight, and take at most a fifth of the time while online traffic is about. */
+export const DEFAULT_BATCH_ONLINE: OnlineGateOptions = { threshold: 0, yieldFactor: 4 };
 const MAX_SLICE_ROWS = 256;
 
 type BullMq = typeof import('bullmq');
