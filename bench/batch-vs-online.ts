@@ -85,7 +85,8 @@ async function main(): Promise<void> {
   const input = join(storage, 'input.jsonl');
   progress(`writing ${ROWS.toLocaleString('en-US')} rows of ${MLP_LAYERS[0]} floats`);
   await writeInput(input, ROWS);
-  // The jobs running alongside online rounds: enough rows to outlast a round, small enough that submitting (a scan) is quick.
+  // The jobs running alongside online rounds: enough rows to outlast a round, small enough that submitting (a scan) is
+  // quick; small chunks, since progress (what the rate alongside is measured from) moves a chunk at a time.
   const alongside = join(storage, 'alongside.jsonl');
   await writeInput(alongside, Math.min(ROWS, 30_000));
 
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
     await runLoad(loadJob('latency-warmup', open, 1, 0));
     for (let round = 0; round < ROUNDS; round++) {
       without.push(...(await runLoad(loadJob(`without-${round}`, open, 1, 0))));
-      const request: SubmitBatchJobRequest = { modelSpec: { name: MLP_MODEL, signatureName: '' }, inputPath: alongside, instances: [], outputPath: join(storage, `with-${round}.jsonl`), rowsPerChunk: 0, priority: 0 };
+      const request: SubmitBatchJobRequest = { modelSpec: { name: MLP_MODEL, signatureName: '' }, inputPath: alongside, instances: [], outputPath: join(storage, `with-${round}.jsonl`), rowsPerChunk: 100, priority: 0 };
       const job = await rpc<BatchJob>((m, o, cb) => batch.submit(request, m, o, cb));
       let before = job;
       for (let i = 0; i < 200 && before.rowsDone === 0n; i++) {

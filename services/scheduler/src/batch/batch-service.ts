@@ -26,6 +26,7 @@ import {
   planInlineInput,
   prepareOutput,
   removeParts,
+  type BatchModelSpec,
   type ChunkJobData,
   type FinalizeJobData,
   type InputPlan,
@@ -62,6 +63,42 @@ function jobIdOf(request: { id: string }): string {
   return request.id;
 }
 
+/** The submit's arguments apart from the model, input and output checks; returns the rows per chunk. */
+function checkSubmitArguments(request: SubmitBatchJobRequest): number {
+  const rowsPerChunk = request.rowsPerChunk || DEFAULT_ROWS_PER_CHUNK;
+  if (rowsPerChunk > MAX_ROWS_PER_CHUNK) throw new InvalidArgumentError(`rows_per_chunk must be at most ${MAX_ROWS_PER_CHUNK}`);
+  if (request.priority > MAX_PRIORITY) throw new InvalidArgumentError(`priority must be within 0..${MAX_PRIORITY}`);
+  const inline = request.instances.length > 0;
+  if (inline === (request.inputPath !== '')) throw new InvalidArgumentError('give exactly one of input_path and instances');
+  if (!inline && !isAbsolute(request.inputPath)) throw new InvalidArgumentError(`input_path must be absolute (on storage the workers share), got ${request.inputPath}`);
+  if (!inline && resolve(request.inputPath) === resolve(request.outputPath)) throw new InvalidArgumentError('output_path must differ from input_path');
+  return rowsPerChunk;
+}
+
+function newRecord(id: string, model: BatchModelSpec, request: SubmitBatchJobRequest, rowsPerChunk: number, plan: InputPlan): JobRecord {
+  return {
+    id,
+    state: 'QUEUED',
+    model,
+    inputPath: request.inputPath,
+    outputPath: request.outputPath,
+    rowsPerChunk,
+    priority: request.priority,
+    maxFailedRows: request.maxFailedRows !== undefined ? Number(request.maxFailedRows) : Math.ceil(plan.totalRows * DEFAULT_FAILED_FRACTION),
+    totalRows: plan.totalRows,
+    totalChunks: plan.chunks.length,
+    rowsDone: 0,
+    rowsFailed: 0,
+    chunksDone: 0,
+    error: '',
+    firstError: '',
+    resultsPath: '',
+    createdAt: Date.now(),
+    startedAt: 0,
+    finishedAt: 0,
+  };
+}
+
 /**
  * The BatchJobs API on the scheduler: checks and queues jobs as BullMQ flows (a finalize parent
  * with one child per chunk, docs/batch-jobs.md), reads their progress, cancels them.
@@ -89,44 +126,17 @@ export class BatchService {
 
   async submit(request: SubmitBatchJobRequest): Promise<BatchJob> {
     const model = checkModel(this.options.view, request.modelSpec);
-    const rowsPerChunk = request.rowsPerChunk || DEFAULT_ROWS_PER_CHUNK;
-    if (rowsPerChunk > MAX_ROWS_PER_CHUNK) throw new InvalidArgumentError(`rows_per_chunk must be at most ${MAX_ROWS_PER_CHUNK}`);
-    if (request.priority > MAX_PRIORITY) throw new InvalidArgumentError(`priority must be within 0..${MAX_PRIORITY}`);
-    const inline = request.instances.length > 0;
-    if (inline === (request.inputPath !== '')) throw new InvalidArgumentError('give exactly one of input_path and instances');
-    if (!inline && !isAbsolute(request.inputPath)) throw new InvalidArgumentError(`input_path must be absolute (on storage the workers share), got ${request.inputPath}`);
-    if (!inline && resolve(request.inputPath) === resolve(request.outputPath)) throw new InvalidArgumentError('output_path must differ from input_path');
-
+    const rowsPerChunk = checkSubmitArguments(request);
     const id = randomUUID();
     const partsDir = await prepareOutput(request.outputPath, id);
     let plan: InputPlan;
     try {
-      plan = inline ? planInlineInput(request.instances, rowsPerChunk) : await planFileInput(request.inputPath, rowsPerChunk);
+      plan = request.inputPath ? await planFileInput(request.inputPath, rowsPerChunk) : planInlineInput(request.instances, rowsPerChunk);
     } catch (error) {
       await removeParts(partsDir);
       throw error;
     }
-    const record: JobRecord = {
-      id,
-      state: 'QUEUED',
-      model,
-      inputPath: request.inputPath,
-      outputPath: request.outputPath,
-      rowsPerChunk,
-      priority: request.priority,
-      maxFailedRows: request.maxFailedRows !== undefined ? Number(request.maxFailedRows) : Math.ceil(plan.totalRows * DEFAULT_FAILED_FRACTION),
-      totalRows: plan.totalRows,
-      totalChunks: plan.chunks.length,
-      rowsDone: 0,
-      rowsFailed: 0,
-      chunksDone: 0,
-      error: '',
-      firstError: '',
-      resultsPath: '',
-      createdAt: Date.now(),
-      startedAt: 0,
-      finishedAt: 0,
-    };
+    const record = newRecord(id, model, request, rowsPerChunk, plan);
     // The record first: a worker that takes a chunk looks the job up.
     try {
       await this.store.create(record);
