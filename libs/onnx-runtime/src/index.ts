@@ -4,3 +4,4 @@ export * from './onnx-model.js';
 export * from './run-errors.js';
 export * from './execution-providers.js';
 export { AUTO_PROVIDER, chooseProvider } from './provider-choice.js';
+export { zeroFeeds } from './zero-feeds.js';
