@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DataType, DescribeClusterResponse, GetModelStatusRequest, GetModelStatusResponse, PredictRequest, PredictResponse, RegistryAdminClient, SetReplicasRequest } from '@maas/protos';
+import { startLocalRedis, type LocalRedis } from '@maas/cli';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
 import { freePorts } from './ports.js';
-import { PersistentRedis } from './redis.js';
 
 export const MODEL = 'adder';
 
@@ -15,7 +15,8 @@ export const MODEL = 'adder';
 export class ChaosCluster {
   readonly root = makeTempDir('maas-chaos-');
   readonly modelBase = join(this.root, MODEL);
-  redis!: PersistentRedis;
+  redis!: LocalRedis;
+  private redisPort = 0;
   registry!: ServeProcess;
   scheduler!: ServeProcess;
   workers: ServeProcess[] = [];
@@ -36,8 +37,9 @@ export class ChaosCluster {
     writeModelVersion(this.modelBase, 1, addConstantModel(1));
     const [redisPort, schedulerPort, restPort] = await freePorts(3);
     [this.schedulerPort, this.restPort] = [schedulerPort!, restPort!];
-    this.redis = new PersistentRedis(redisPort!, this.root);
-    await this.redis.start();
+    this.redisPort = redisPort!;
+    // Append-only, restarted on the same port: Redis restarts the way a production one does (data kept).
+    this.redis = await startLocalRedis({ port: this.redisPort, appendOnlyDir: this.root });
     await this.startRegistry();
     this.workers = await Promise.all(Array.from({ length: this.workerCount }, () => this.startWorker()));
     await this.startScheduler();
@@ -77,7 +79,7 @@ export class ChaosCluster {
   async restartRedis(downMs: number): Promise<void> {
     await this.redis.stop();
     await new Promise((r) => setTimeout(r, downMs));
-    await this.redis.start();
+    this.redis = await startLocalRedis({ port: this.redisPort, appendOnlyDir: this.root });
   }
 
   /** SIGSTOP/SIGCONT bursts: the worker hangs with its sockets open, then resumes. */

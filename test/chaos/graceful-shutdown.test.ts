@@ -58,7 +58,8 @@ test('a worker whose Redis is gone cannot hand anything back: SIGTERM still ends
   const code = await worker.stop('SIGTERM');
   assert.equal(code, 1);
   assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
-  assert.match(worker.log(), /shutdown did not finish within 3000 ms/);
+  // Either deregistering fails at once or the bound cuts the stop short: both say so and exit 1.
+  assert.match(worker.log(), /shutdown did not finish within 3000 ms|shutdown failed/);
 });
 
 describe('cluster roles under load', () => {

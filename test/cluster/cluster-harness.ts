@@ -48,7 +48,7 @@ export class TestCluster {
   async restartRedis(downMs: number): Promise<void> {
     await this.redis.stop();
     await new Promise((r) => setTimeout(r, downMs));
-    this.redis = await startLocalRedis(this.redisPort);
+    this.redis = await startLocalRedis({ port: this.redisPort });
   }
 
   describe(): Promise<DescribeClusterResponse> {

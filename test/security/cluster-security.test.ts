@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentials, status } from '@grpc/grpc-js';
 import { DataType, DescribeClusterRequest, DescribeClusterResponse, ListBatchJobsRequest, PredictRequest, ReloadConfigRequest, SetReplicasRequest, SubmitBatchJobRequest } from '@maas/protos';
-import { startLocalRedis, type LocalRedis } from '@maas/cli';
+import { MAAS_BIN, startLocalRedis, type LocalRedis } from '@maas/cli';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
 import { KEYS, bearer, replaceFile, sslConfigText, TestCa, writeAuthConfig } from './fixtures.js';
 import { RawClient, codeName, type RawOutcome } from './raw-grpc.js';
@@ -119,6 +121,28 @@ describe('cluster with auth and mTLS between roles', () => {
     while (audited(scheduler.log()).length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(audited(scheduler.log()).map((e) => [e.principal, e.outcome]), [['reader', 'denied'], ['ops', 'ok']]);
     assert.deepEqual(audited(registry.log()).map((e) => [e.principal, e.outcome]), [['service', 'ok']]);
+  });
+
+  test('maas batch sends --token (or $MAAS_TOKEN) as its bearer credentials', async () => {
+    const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const child = spawn(process.execPath, [MAAS_BIN, 'batch', 'list', `--scheduler=127.0.0.1:${scheduler.grpcPort}`, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, MAAS_TOKEN: '', ...env },
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      const [code] = (await once(child, 'exit')) as [number];
+      return { code, output };
+    };
+    const anonymous = await run([]);
+    assert.notEqual(anonymous.code, 0);
+    assert.match(anonymous.output, /Missing credentials/);
+    const ops = await run([`--token=${KEYS.ops}`]);
+    assert.equal(ops.code, 0, ops.output);
+    const reader = await run([], { MAAS_TOKEN: KEYS.reader });
+    assert.notEqual(reader.code, 0);
+    assert.match(reader.output, /reader may not administer/);
   });
 
   test('batch jobs are administrative on gRPC and REST; the monitoring pages need credentials too', async () => {

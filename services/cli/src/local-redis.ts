@@ -16,16 +16,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+export interface LocalRedisOptions {
+  /** Port to listen on (a restart reuses it); a free one when absent. */
+  port?: number;
+  /** Keep an append-only file in this directory, so a restart on the same port finds its data again. */
+  appendOnlyDir?: string;
+}
+
 /**
- * A throwaway redis-server on a free loopback port (no persistence), for `maas up` without
- * REDIS_URL and for tests that restart Redis. Fails with a clear message when redis-server is missing.
+ * A redis-server on a loopback port, for `maas up` without REDIS_URL and for tests that restart
+ * Redis; throwaway unless `appendOnlyDir` is given. Fails with a clear message when redis-server is missing.
  */
-export async function startLocalRedis(port?: number): Promise<LocalRedis> {
+export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('No Redis: set REDIS_URL (or --redis) to a running server, or install redis-server (Debian: apt-get install redis-server)');
   }
-  const chosen = port ?? (await freePort());
-  const child: ChildProcess = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const chosen = options.port ?? (await freePort());
+  const persistence = options.appendOnlyDir ? ['--appendonly', 'yes', '--dir', options.appendOnlyDir] : ['--appendonly', 'no'];
+  const child: ChildProcess = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -36,6 +44,7 @@ export async function startLocalRedis(port?: number): Promise<LocalRedis> {
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
   });
+  child.stdout!.resume();
   return {
     url: `redis://127.0.0.1:${chosen}`,
     async stop() {

@@ -175,7 +175,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       await stopGrpcServer(grpc.server);
       await batch.stop();
       await host.stop();
-      await options.state.removeWorker(id).catch(() => {});
+      // Not swallowed: a worker that could not deregister exits 1; its heartbeat TTL then takes it out of routing.
+      await options.state.removeWorker(id);
     },
   };
 }

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type CallOptions, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { BatchJob_State, BatchJobsClient, type BatchJob, type ListBatchJobsResponse, type ModelSpec, type SubmitBatchJobRequest } from '@maas/protos';
 import { FlagError, flagsHelp, parseFlags, type FlagSpec, type FlagValues } from '../flags.js';
 
@@ -11,6 +12,10 @@ import { FlagError, flagsHelp, parseFlags, type FlagSpec, type FlagValues } from
 
 const COMMON_FLAGS: Record<string, FlagSpec> = {
   scheduler: { type: 'string', default: '127.0.0.1:8500', help: "the scheduler's gRPC address" },
+  token: { type: 'string', help: 'API key or JWT, sent as "authorization: Bearer …" (default: $MAAS_TOKEN)' },
+  ssl_ca_file: { type: 'string', help: "PEM file of the CA that signed the scheduler's certificate: talk TLS" },
+  ssl_cert_file: { type: 'string', help: 'PEM client certificate, for a scheduler that verifies clients (with --ssl_key_file)' },
+  ssl_key_file: { type: 'string', help: 'PEM key of --ssl_cert_file' },
   help: { type: 'bool', default: false, help: 'print this help' },
 };
 
@@ -69,11 +74,33 @@ function parse(argv: readonly string[], specs: Record<string, FlagSpec>, positio
 
 type Invoke<Res> = (metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: Res) => void) => unknown;
 
-/** One unary call with a deadline; a failure carries the server's message. */
-function rpc<Res>(invoke: Invoke<Res>, deadlineMs = CALL_DEADLINE_MS): Promise<Res> {
-  return new Promise((resolvePromise, reject) =>
-    invoke(new Metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => (error ? reject(new Error(error.details || error.message)) : resolvePromise(response))),
-  );
+/** The scheduler's BatchJobs client and one unary call with a deadline and the caller's credentials. */
+interface Connection {
+  client: BatchJobsClient;
+  /** A failure carries the server's message. */
+  rpc<Res>(invoke: Invoke<Res>, deadlineMs?: number): Promise<Res>;
+}
+
+function channelCredentials(flags: FlagValues): ChannelCredentials {
+  const [ca, cert, key] = [flags.ssl_ca_file, flags.ssl_cert_file, flags.ssl_key_file] as (string | undefined)[];
+  if ((cert === undefined) !== (key === undefined)) throw new FlagError('give --ssl_cert_file and --ssl_key_file together');
+  if (ca === undefined && cert === undefined) return credentials.createInsecure();
+  const read = (path: string | undefined) => (path === undefined ? null : readFileSync(path));
+  return credentials.createSsl(read(ca), read(key), read(cert));
+}
+
+function connect(flags: FlagValues): Connection {
+  const client = new BatchJobsClient(flags.scheduler as string, channelCredentials(flags));
+  const token = (flags.token as string | undefined) ?? process.env.MAAS_TOKEN;
+  return {
+    client,
+    rpc: (invoke, deadlineMs = CALL_DEADLINE_MS) =>
+      new Promise((resolvePromise, reject) => {
+        const metadata = new Metadata();
+        if (token) metadata.set('authorization', `Bearer ${token}`);
+        invoke(metadata, { deadline: Date.now() + deadlineMs }, (error, response) => (error ? reject(new Error(error.details || error.message)) : resolvePromise(response)));
+      }),
+  };
 }
 
 const count = (n: bigint | number) => Number(n).toLocaleString('en-US');
@@ -152,7 +179,7 @@ function describe(job: BatchJob): string {
 }
 
 /** Polls the job until it ends; Ctrl-C stops watching (the job goes on). */
-async function follow(client: BatchJobsClient, id: string): Promise<BatchJob> {
+async function follow({ client, rpc }: Connection, id: string): Promise<BatchJob> {
   const view = new ProgressView(process.stderr);
   const detach = () => {
     view.end();
@@ -191,7 +218,8 @@ async function submit(argv: string[]): Promise<void> {
   const { args, flags } = parse(argv, SUBMIT_FLAGS, 1);
   if (flags.help) return console.log(`usage: maas batch submit INPUT --model NAME --out OUTPUT [flags]\n${flagsHelp(SUBMIT_FLAGS)}`);
   if (!flags.out) throw new FlagError('--out is required');
-  const client = new BatchJobsClient(flags.scheduler as string, credentials.createInsecure());
+  const connection = connect(flags);
+  const { client, rpc } = connection;
   try {
     // Paths go to the scheduler and workers as absolute paths on the storage they share.
     const request: SubmitBatchJobRequest = {
@@ -206,7 +234,7 @@ async function submit(argv: string[]): Promise<void> {
     const job = await rpc<BatchJob>((m, o, cb) => client.submit(request, m, o, cb), SUBMIT_DEADLINE_MS);
     console.error(`job ${job.id}: ${count(job.totalRows)} rows of ${job.modelSpec?.name} in ${job.totalChunks} chunks`);
     if (!flags.wait) return console.log(job.id);
-    const ended = await follow(client, job.id);
+    const ended = await follow(connection, job.id);
     console.log(summary(ended));
     if (ended.state !== BatchJob_State.COMPLETED) process.exitCode = 1;
   } finally {
@@ -217,7 +245,7 @@ async function submit(argv: string[]): Promise<void> {
 async function status(argv: string[]): Promise<void> {
   const { args, flags } = parse(argv, COMMON_FLAGS, 1);
   if (flags.help) return console.log(`usage: maas batch status ID [flags]\n${flagsHelp(COMMON_FLAGS)}`);
-  const client = new BatchJobsClient(flags.scheduler as string, credentials.createInsecure());
+  const { client, rpc } = connect(flags);
   try {
     console.log(describe(await rpc<BatchJob>((m, o, cb) => client.get({ id: args[0]! }, m, o, cb))));
   } finally {
@@ -228,7 +256,7 @@ async function status(argv: string[]): Promise<void> {
 async function cancel(argv: string[]): Promise<void> {
   const { args, flags } = parse(argv, COMMON_FLAGS, 1);
   if (flags.help) return console.log(`usage: maas batch cancel ID [flags]\n${flagsHelp(COMMON_FLAGS)}`);
-  const client = new BatchJobsClient(flags.scheduler as string, credentials.createInsecure());
+  const { client, rpc } = connect(flags);
   try {
     const job = await rpc<BatchJob>((m, o, cb) => client.cancel({ id: args[0]! }, m, o, cb));
     console.log(`job ${job.id}: ${stateName(job)}${isEnded(job) ? '' : ' (chunks in work finish, then the partial results are written)'}`);
@@ -240,7 +268,7 @@ async function cancel(argv: string[]): Promise<void> {
 async function list(argv: string[]): Promise<void> {
   const { flags } = parse(argv, LIST_FLAGS, 0);
   if (flags.help) return console.log(`usage: maas batch list [flags]\n${flagsHelp(LIST_FLAGS)}`);
-  const client = new BatchJobsClient(flags.scheduler as string, credentials.createInsecure());
+  const { client, rpc } = connect(flags);
   try {
     const { jobs } = await rpc<ListBatchJobsResponse>((m, o, cb) => client.list({ limit: flags.limit as number }, m, o, cb));
     if (jobs.length === 0) return console.log('no batch jobs');
