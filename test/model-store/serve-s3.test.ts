@@ -35,7 +35,7 @@ describe('maas serve --model_base_path=s3://… against an S3-compatible server'
     s3.createBucket('bucket');
     s3.put('bucket', modelKey(1), addConstantModel(1));
     server = await startMaas(
-      ['serve', '--port=0', '--grpc_host=127.0.0.1', '--model_name=adder', '--model_base_path=s3://bucket/models/adder', '--file_system_poll_wait_seconds=1', '--enable_batching', '--enable_per_model_batching_parameters'],
+      ['serve', '--port=0', '--grpc_host=127.0.0.1', '--model_name=adder', '--model_base_path=s3://bucket/models/adder', '--file_system_poll_wait_seconds=1', '--enable_batching', '--enable_per_model_batching_parameters', '--max_num_load_retries=0'],
       { env: { ...s3.env, MAAS_MODEL_CACHE_DIR: cacheDir } },
     );
     clients = loadTfServingClients(`127.0.0.1:${server.grpcPort}`);

@@ -1,7 +1,7 @@
 import type { ModelServerConfig } from '@maas/protos';
 import type { RuntimeOptions } from '@maas/onnx-runtime';
 import { ModelCatalog, pollConfigFile } from '@maas/registry';
-import { LocalBackend, ModelHost, reportModelHealth, type BatchingConfig } from '@maas/worker';
+import { LocalBackend, ModelHost, reportModelHealth, type BatchingConfig, type LoadRetryPolicy } from '@maas/worker';
 import { addServingServices, startGrpcServer, stopGrpcServer } from '@maas/serving-api';
 import { startRestServer, stopRestServer, type RestPages } from '@maas/scheduler';
 import type { RoleSecurity } from '@maas/auth';
@@ -16,6 +16,7 @@ export interface SingleNodeOptions {
   maxTensorElements?: number;
   pollSeconds: number;
   allowUnavailableLabels: boolean;
+  loadRetries: LoadRetryPolicy;
   batching?: BatchingConfig;
   runtime?: RuntimeOptions;
   config: ModelServerConfig;
@@ -46,6 +47,7 @@ export async function startSingleNode(options: SingleNodeOptions): Promise<Singl
   const host = new ModelHost(catalog, {
     pollSeconds: options.pollSeconds,
     allowUnavailableLabels: options.allowUnavailableLabels,
+    loadRetries: options.loadRetries,
     batching: options.batching,
     runtime: options.runtime,
     log: options.log,

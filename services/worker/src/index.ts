@@ -5,3 +5,4 @@ export * from './cluster-worker.js';
 export * from './version-runner.js';
 export * from './devices.js';
 export * from './model-health.js';
+export * from './load-retries.js';

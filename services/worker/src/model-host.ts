@@ -9,6 +9,7 @@ import { VersionState } from './model-version.js';
 import { scanVersions } from './version-scan.js';
 import type { BatchingConfig } from './version-runner.js';
 import type { VersionTuner } from './profiling/vertical-profiler.js';
+import type { LoadRetryPolicy } from './load-retries.js';
 
 export interface ModelHostOptions {
   /** Seconds between scans of the model base paths; 0 scans once, negative never rescans. */
@@ -20,6 +21,8 @@ export interface ModelHostOptions {
   batching?: BatchingConfig;
   /** Vertical profiling of each version before it loads (off when undefined). */
   tune?: VersionTuner;
+  /** Retries of a failed load (none when undefined). */
+  loadRetries?: LoadRetryPolicy;
   log?: (message: string) => void;
 }
 
@@ -101,7 +104,7 @@ export class ModelHost {
     for (const entry of entries) {
       const existing = this.models.get(entry.name);
       if (existing) existing.entry = entry;
-      else this.models.set(entry.name, new ServedModel(entry, this.runtime, this.options.batching, this.log, this.options.tune));
+      else this.models.set(entry.name, new ServedModel(entry, this.runtime, this.options.batching, this.log, this.options.tune, this.options.loadRetries));
       this.retired.delete(entry.name);
     }
     await this.scan();

@@ -10,6 +10,7 @@ import { gpuMemoryUsed } from './devices.js';
 import { runtimeOptionsFor } from './model-runtime-file.js';
 import type { VersionTuner } from './profiling/vertical-profiler.js';
 import { runnerFor, type BatchingConfig, type VersionRunner } from './version-runner.js';
+import { loadWithRetries, NO_LOAD_RETRIES, type LoadRetryPolicy } from './load-retries.js';
 
 export interface LeasedVersion {
   version: ModelVersion;
@@ -33,6 +34,8 @@ export class ServedModel {
   private reconciling: Promise<void> = Promise.resolve();
   /** Stops reporting a loaded version to the memory and queue-depth gauges, by version. */
   private readonly untrackGauges = new Map<number, () => void>();
+  /** Cuts short the waits between load retries once the model is unloaded. */
+  private readonly unloaded = new AbortController();
 
   constructor(
     public entry: ModelEntry,
@@ -41,6 +44,7 @@ export class ServedModel {
     private readonly log: (message: string, fields?: LogFields) => void,
     /** Vertical profiling: picks this worker's runtime and batch size for each version before it loads. */
     private readonly tune?: VersionTuner,
+    private readonly loadRetries: LoadRetryPolicy = NO_LOAD_RETRIES,
   ) {}
 
   get name(): string {
@@ -81,21 +85,16 @@ export class ServedModel {
     const fields = { model: this.name, version: versionNumber };
     const started = performance.now();
     try {
-      const runtime = await runtimeOptionsFor(this.entry.basePath, this.runtimeOptions);
-      // onnxruntime opens local files: a remote model is downloaded first (or found in the cache).
-      const local = await sharedModelStore().materialize(file);
-      version.contentHash = local.contentHash;
-      const tuned = await this.tune?.({ file: local.path, label: version.label, basePath: this.entry.basePath, runtime, batching: this.batching });
-      const before = process.memoryUsage().rss;
-      const gpuBefore = await gpuMemoryUsed();
-      version.model = await OnnxModel.load(local.path, version.label, tuned?.runtime ?? runtime);
-      await version.model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
-      version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
-      if (gpuBefore !== undefined && version.model.provider !== 'cpu') version.gpuMemoryBytes = Math.max(0, ((await gpuMemoryUsed()) ?? 0) - gpuBefore);
-      version.runner = await runnerFor(version.model, file, tuned?.batching ?? this.batching, { name: this.name, version: versionNumber });
+      // A transient fault (a download cut short, memory briefly short) gets another try; the version stays LOADING meanwhile.
+      await loadWithRetries(() => this.loadOnce(version, file), this.loadRetries, this.unloaded.signal, (error, retry) =>
+        this.log(
+          `failed to load ${version.label} (${asServingError(error).message}); retry ${retry} of ${this.loadRetries.maxRetries} in ${this.loadRetries.intervalMs} ms`,
+          fields,
+        ),
+      );
       version.state = VersionState.AVAILABLE;
       recordModelLoad(this.name, versionNumber, (performance.now() - started) / 1000, true);
-      const runner = version.runner;
+      const runner = version.runner!;
       this.untrackGauges.set(versionNumber, trackLoadedVersion({ ...fields, memoryBytes: version.memoryBytes, queuedRows: () => runner.queuedRows() }));
       this.log(`loaded ${version.label} from ${file}`, fields);
     } catch (error) {
@@ -104,6 +103,28 @@ export class ServedModel {
       version.state = VersionState.END;
       recordModelLoad(this.name, versionNumber, (performance.now() - started) / 1000, false);
       this.log(`failed to load ${version.label}: ${failure.message}`, fields);
+    }
+  }
+
+  /** One attempt: fetch, (profile,) open, warm and measure the version; releases what it opened when it fails. */
+  private async loadOnce(version: ModelVersion, file: string): Promise<void> {
+    const runtime = await runtimeOptionsFor(this.entry.basePath, this.runtimeOptions);
+    // onnxruntime opens local files: a remote model is downloaded first (or found in the cache).
+    const local = await sharedModelStore().materialize(file);
+    version.contentHash = local.contentHash;
+    const tuned = await this.tune?.({ file: local.path, label: version.label, basePath: this.entry.basePath, runtime, batching: this.batching });
+    const before = process.memoryUsage().rss;
+    const gpuBefore = await gpuMemoryUsed();
+    const model = await OnnxModel.load(local.path, version.label, tuned?.runtime ?? runtime);
+    try {
+      await model.warm().catch((error: Error) => this.log(`warm-up of ${version.label} failed (serving anyway): ${error.message}`));
+      version.memoryBytes = Math.max(0, process.memoryUsage().rss - before);
+      if (gpuBefore !== undefined && model.provider !== 'cpu') version.gpuMemoryBytes = Math.max(0, ((await gpuMemoryUsed()) ?? 0) - gpuBefore);
+      version.runner = await runnerFor(model, file, tuned?.batching ?? this.batching, { name: this.name, version: version.version });
+      version.model = model;
+    } catch (error) {
+      await model.release();
+      throw error;
     }
   }
 
@@ -122,6 +143,7 @@ export class ServedModel {
 
   /** Unloads every version (the model left the catalogue, or the server stops). */
   async unloadAll(): Promise<void> {
+    this.unloaded.abort();
     await this.reconciling;
     await Promise.all(this.availableVersions().map((v) => this.unload(v)));
   }

@@ -1,4 +1,5 @@
-import { FlagError, flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
+import { TF_SERVING_LOAD_RETRIES, type LoadRetryPolicy } from '@maas/worker';
+import { FlagError, flagsHelp, parseFlags, type FlagSpec, type FlagValues } from '../flags.js';
 import {
   AUTH_FLAGS,
   BATCHING_FLAGS,
@@ -40,8 +41,18 @@ const SERVE_FLAGS: Record<string, FlagSpec> = {
   file_system_poll_wait_seconds: { type: 'int', default: 1, help: 'seconds between scans for new versions (0 once, <0 never)' },
   model_config_file_poll_wait_seconds: { type: 'int', default: 0, help: 'seconds between re-reads of --model_config_file (0 never)' },
   allow_version_labels_for_unavailable_models: { type: 'bool', default: false, help: 'let new labels point at versions not loaded yet' },
+  max_num_load_retries: { type: 'int', default: TF_SERVING_LOAD_RETRIES.maxRetries, help: 'times a version that failed to load is tried again' },
+  load_retry_interval_micros: { type: 'int', default: TF_SERVING_LOAD_RETRIES.intervalMs * 1000, help: 'wait between load retries, in microseconds' },
   max_tensor_elements: { type: 'int', help: 'largest element count of one input tensor' },
 };
+
+function loadRetriesFrom(flags: FlagValues): LoadRetryPolicy {
+  const maxRetries = flags.max_num_load_retries as number;
+  const intervalMicros = flags.load_retry_interval_micros as number;
+  if (maxRetries < 0) throw new FlagError(`--max_num_load_retries must be >= 0; got ${maxRetries}`);
+  if (intervalMicros < 0) throw new FlagError(`--load_retry_interval_micros must be >= 0; got ${intervalMicros}`);
+  return { maxRetries, intervalMs: intervalMicros / 1000 };
+}
 
 export async function serveCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, SERVE_FLAGS);
@@ -64,6 +75,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     maxTensorElements: flags.max_tensor_elements as number | undefined,
     pollSeconds: flags.file_system_poll_wait_seconds as number,
     allowUnavailableLabels: flags.allow_version_labels_for_unavailable_models as boolean,
+    loadRetries: loadRetriesFrom(flags),
     batching: await batchingConfigFrom(flags),
     runtime: runtimeOptionsFrom(flags),
     config: source.config,
