@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
+import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, waitFor, writeModelVersion, type ServeProcess } from '@maas/test-support';
 
 /*
  * --max_num_load_retries / --load_retry_interval_micros: a version that fails to load stays LOADING
@@ -14,15 +14,6 @@ type StatusResponse = { model_version_status: Array<{ version: string; state: st
 type PredictResponse = { model_spec: { version: { value: string } } };
 
 const input = { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '1' }, { size: '1' }] }, float_val: [1] };
-
-const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-};
 
 /** Version `version` of the model whose model.onnx is not an ONNX file. */
 function writeBrokenVersion(basePath: string, version: number): string {

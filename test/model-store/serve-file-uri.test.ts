@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, writeModelVersion, type ServeProcess, type UnaryError } from '@maas/test-support';
+import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, waitFor, writeModelVersion, type ServeProcess, type UnaryError } from '@maas/test-support';
 
 type PredictResponse = { outputs: Record<string, { tensor_content: Buffer }>; model_spec: { version: { value: string } } };
 type StatusResponse = { model_version_status: Array<{ version: string; state: string }> };
@@ -14,15 +14,6 @@ const input = (value: number) => ({
   tensor_shape: { dim: [{ size: '1' }, { size: '1' }] },
   tensor_content: Buffer.from(Float32Array.from([value]).buffer),
 });
-
-const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 20000) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-};
 
 describe('maas serve --model_base_path=file://…', () => {
   let server: ServeProcess;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, type ServeProcess } from '@maas/test-support';
+import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, waitFor, type ServeProcess } from '@maas/test-support';
 import { startFakeS3, type FakeS3 } from './fake-s3-server.js';
 
 type PredictResponse = { outputs: Record<string, { tensor_content: Buffer }>; model_spec: { version: { value: string } } };
@@ -13,15 +13,6 @@ const input = (value: number) => ({
   tensor_shape: { dim: [{ size: '1' }, { size: '2' }] },
   tensor_content: Buffer.from(Float32Array.from([value, value]).buffer),
 });
-
-const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 20000) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-};
 
 describe('maas serve --model_base_path=s3://… against an S3-compatible server', () => {
   let s3: FakeS3;
