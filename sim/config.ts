@@ -8,10 +8,12 @@ export interface SimConfig {
   durationS: number;
   warmupS: number;
   workers: { cpu: number; gpu: number };
-  /** Per worker: request slots (cores), host memory; GPU workers run requests `gpuSpeedup` times faster. */
+  /** Per worker: request slots (cores), host memory, and on GPU workers GPU memory. */
   cpuWorker: { slots: number; memoryGiB: number };
-  gpuWorker: { slots: number; memoryGiB: number };
+  gpuWorker: { slots: number; memoryGiB: number; gpuMemoryGiB: number };
+  /** GPU models (their runtime config prefers a GPU provider) run `gpuSpeedup` times faster on a GPU worker, in GPU memory as large as their host memory; the rest run alike everywhere. */
   gpuSpeedup: number;
+  gpuModelShare: number;
   models: number;
   /** Replica memory: log-normal median (MiB) and sigma, clipped to [min, max] MiB. */
   modelMemoryMiB: { median: number; sigma: number; min: number; max: number };
@@ -55,8 +57,9 @@ export const FULL: SimConfig = {
   warmupS: 120,
   workers: { cpu: 700, gpu: 300 },
   cpuWorker: { slots: 8, memoryGiB: 32 },
-  gpuWorker: { slots: 8, memoryGiB: 32 },
+  gpuWorker: { slots: 8, memoryGiB: 32, gpuMemoryGiB: 24 },
   gpuSpeedup: 4,
+  gpuModelShare: 0.3,
   models: 10_000,
   modelMemoryMiB: { median: 300, sigma: 0.9, min: 20, max: 8192 },
   serviceMs: { median: 150, sigma: 0.7, min: 10, max: 2000, jitterSigma: 0.2 },
@@ -87,6 +90,8 @@ export const SMALL: SimConfig = {
   durationS: 600,
   warmupS: 60,
   workers: { cpu: 14, gpu: 6 },
+  // Small GPUs, so that GPU memory binds: GPU models fill them and the rest go to CPU workers.
+  gpuWorker: { ...FULL.gpuWorker, gpuMemoryGiB: 4 },
   models: 300,
   warmModels: 60,
   traffic: { ...FULL.traffic, meanRps: 150, dayS: 600, bursts: { everyS: 60, fromRank: 3, toRank: 30, factor: 5, durationS: 60 } },

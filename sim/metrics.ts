@@ -55,6 +55,13 @@ export interface Sample {
   strictIdealMemoryBytes: number;
   requests: number;
   withinObjective: number;
+  /** Replicas of GPU models, and how many of them run on GPU workers; the same for the other models on CPU workers. */
+  gpuModelReplicas: number;
+  gpuModelReplicasOnGpu: number;
+  cpuModelReplicas: number;
+  cpuModelReplicasOnCpu: number;
+  /** The fullest GPU's memory held by replicas (loading and leaving ones included) over its total memory. */
+  fullestGpu: number;
 }
 
 /** Everything counted while measuring (after the warm-up); replaced whole when the warm-up ends. */

@@ -71,7 +71,7 @@ export class SimReplica {
     this.inFlight--;
   }
 
-  report(now: number, windowMs: number, provider: string): ModelReport {
+  report(now: number, windowMs: number, onGpu: boolean): ModelReport {
     this.advance(now);
     const recent: number[] = [];
     for (let i = 0; i < this.count; i++) if (this.finishedAt[i]! >= now - windowMs) recent.push(this.latencies[i]!);
@@ -81,7 +81,7 @@ export class SimReplica {
     return {
       name: this.model.name,
       lastUsedAt: this.lastUsedAt,
-      versions: [{ version: 1, state, memoryBytes: this.model.memoryBytes, gpuMemoryBytes: 0, provider }],
+      versions: [{ version: 1, state, memoryBytes: this.model.memoryBytes, gpuMemoryBytes: onGpu ? this.model.memoryBytes : 0, provider: onGpu ? 'cuda' : 'cpu' }],
       load: { inFlight: this.inFlight, requests: this.requests, busyMs: this.busyMs, p95Ms, recent: recent.length, windowMs },
     };
   }
@@ -89,8 +89,9 @@ export class SimReplica {
 
 /**
  * A simulated worker: `slots` requests run at once (cores), the rest queue in arrival order; a
- * request runs for its model's service time (divided by the speedup on a GPU worker). It holds
- * replicas as placement assigns them and heartbeats a WorkerReport like a real worker.
+ * request runs for its model's service time (divided by the speedup for a GPU model on a GPU
+ * worker, which then holds it in GPU memory). It holds replicas as placement assigns them and
+ * heartbeats a WorkerReport like a real worker.
  */
 export class SimWorker {
   alive = true;
@@ -106,28 +107,34 @@ export class SimWorker {
     readonly kind: 'cpu' | 'gpu',
     readonly slots: number,
     readonly memoryBytes: number,
-    readonly speedup: number,
+    readonly gpuMemoryBytes: number,
+    private readonly gpuSpeedup: number,
     readonly startedAt: number,
     readonly ttlMs: number,
   ) {
     this.report = this.buildReport(startedAt, 10_000);
   }
 
-  get provider(): string {
-    return this.kind === 'gpu' ? 'cuda' : 'cpu';
+  /** Whether a model runs on this worker's GPU. */
+  onGpu(model: SimModel): boolean {
+    return this.kind === 'gpu' && model.prefersGpu;
+  }
+
+  speedupFor(model: SimModel): number {
+    return this.onGpu(model) ? this.gpuSpeedup : 1;
   }
 
   buildReport(now: number, windowMs: number): WorkerReport {
     let inFlight = 0;
     const models: ModelReport[] = [];
     for (const replica of this.replicas.values()) {
-      models.push(replica.report(now, windowMs, this.provider));
+      models.push(replica.report(now, windowMs, this.onGpu(replica.model)));
       inFlight += replica.inFlight;
     }
     this.report = {
       id: this.id,
       address: `${this.id}:8500`,
-      capacity: { cores: this.slots, memoryBytes: this.memoryBytes, providers: this.kind === 'gpu' ? ['cuda', 'cpu'] : ['cpu'], gpuMemoryBytes: 0 },
+      capacity: { cores: this.slots, memoryBytes: this.memoryBytes, providers: this.kind === 'gpu' ? ['cuda', 'cpu'] : ['cpu'], gpuMemoryBytes: this.gpuMemoryBytes },
       models,
       inFlight,
       startedAt: this.startedAt,
@@ -185,6 +192,12 @@ export class SimWorker {
   usedMemory(): number {
     let bytes = 0;
     for (const replica of this.replicas.values()) bytes += replica.model.memoryBytes;
+    return bytes;
+  }
+
+  usedGpuMemory(): number {
+    let bytes = 0;
+    for (const replica of this.replicas.values()) if (this.onGpu(replica.model)) bytes += replica.model.memoryBytes;
     return bytes;
   }
 }

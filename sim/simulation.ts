@@ -41,6 +41,8 @@ export interface SimResult {
   misses: { coldStart: number; afterFailure: number; slow: number; deadline: number; topModels: Array<{ model: string; rank: number; misses: number; serviceMs: number; objectiveMs: number }> };
   coldStarts: { replicaLoads: number; requestsWaited: number; waitedWithinObjective: number; waitP50Ms: number; waitP99Ms: number };
   memory: { meanUsedGiB: number; meanIdealGiB: number; usedOverIdeal: number; usedOverStrictIdeal: number; peakUsedOverFleetBudget: number; meanReplicas: number; meanIdealReplicas: number };
+  /** Where replicas ran (shares of the mean replica counts over samples) and the fullest GPU's memory over its total. */
+  devices: { gpuModelReplicasOnGpu: number; cpuModelReplicasOnCpu: number; fullestGpu: number };
   routing: { decisions: number; cpuMicrosPerDecision: number; cpuMicrosP99: number; measurementOverheadMicros: number };
   placement: {
     fromScratch: { models: number; workers: number; replicas: number; planCpuMs: number; placeCpuMs: number };
@@ -188,7 +190,8 @@ export class Simulation {
   private addWorker(kind: 'cpu' | 'gpu'): SimWorker {
     const spec = kind === 'gpu' ? this.config.gpuWorker : this.config.cpuWorker;
     const id = `${kind}-${String(this.nextWorker++).padStart(4, '0')}`;
-    const worker = new SimWorker(id, kind, spec.slots, spec.memoryGiB * GIB, kind === 'gpu' ? this.config.gpuSpeedup : 1, this.now, this.config.control.reportTtlMs);
+    const gpuMemoryBytes = kind === 'gpu' ? this.config.gpuWorker.gpuMemoryGiB * GIB : 0;
+    const worker = new SimWorker(id, kind, spec.slots, spec.memoryGiB * GIB, gpuMemoryBytes, this.config.gpuSpeedup, this.now, this.config.control.reportTtlMs);
     this.workers.set(id, worker);
     return worker;
   }
@@ -269,7 +272,7 @@ export class Simulation {
   }
 
   private dispatch(worker: SimWorker, request: SimRequest): void {
-    request.runMs = (request.model.serviceMs / worker.speedup) * Math.exp(this.config.serviceMs.jitterSigma * this.runRandom.normal());
+    request.runMs = (request.model.serviceMs / worker.speedupFor(request.model)) * Math.exp(this.config.serviceMs.jitterSigma * this.runRandom.normal());
     this.outstanding.set(worker.id, (this.outstanding.get(worker.id) ?? 0) + 1);
     if (worker.accept(request, this.now)) this.queue.push(this.now + request.runMs, { kind: 'finish', worker, request });
   }
@@ -332,10 +335,12 @@ export class Simulation {
 
   private placementInputs(): { models: PlacementModel[]; workers: PlacementWorker[]; live: WorkerReport[]; current: Assignments } {
     const live = this.view.filter((w) => !w.draining);
-    const models: PlacementModel[] = this.models.map((m) => ({ name: m.name, replicas: m.range, memoryBytes: m.memoryBytes }));
+    // As the placement loop does: GPU models by their runtime config, GPU memory as measured (here: as large as host memory).
+    const models: PlacementModel[] = this.models.map((m) => ({ name: m.name, replicas: m.range, memoryBytes: m.memoryBytes, prefersGpu: m.prefersGpu, gpuMemoryBytes: m.prefersGpu ? m.memoryBytes : 0 }));
     const workers: PlacementWorker[] = live.map((w) => ({
       id: w.id,
       budgetBytes: w.capacity.memoryBytes * MODEL_MEMORY_SHARE,
+      gpuBudgetBytes: w.capacity.gpuMemoryBytes > 0 ? w.capacity.gpuMemoryBytes * MODEL_MEMORY_SHARE : undefined,
       lastUsedAt: Object.fromEntries(w.models.map((m) => [m.name, m.lastUsedAt])),
     }));
     const current: Assignments = {};
@@ -480,10 +485,21 @@ export class Simulation {
     }
     let replicas = 0;
     let memory = 0;
+    const devices = { gpuModelReplicas: 0, gpuModelReplicasOnGpu: 0, cpuModelReplicas: 0, cpuModelReplicasOnCpu: 0, fullestGpu: 0 };
     for (const w of this.workers.values()) {
       if (!w.alive) continue;
       replicas += w.replicas.size;
       memory += w.usedMemory();
+      for (const replica of w.replicas.values()) {
+        if (replica.model.prefersGpu) {
+          devices.gpuModelReplicas++;
+          if (w.kind === 'gpu') devices.gpuModelReplicasOnGpu++;
+        } else {
+          devices.cpuModelReplicas++;
+          if (w.kind === 'cpu') devices.cpuModelReplicasOnCpu++;
+        }
+      }
+      if (w.gpuMemoryBytes > 0) devices.fullestGpu = Math.max(devices.fullestGpu, w.usedGpuMemory() / w.gpuMemoryBytes);
     }
     this.m.samples.push({
       atS: this.now / 1000,
@@ -495,6 +511,7 @@ export class Simulation {
       strictIdealMemoryBytes: strictMemory,
       requests: this.m.sampleRequests,
       withinObjective: this.m.sampleWithin,
+      ...devices,
     });
     this.m.sampleRequests = 0;
     this.m.sampleWithin = 0;
@@ -542,6 +559,11 @@ export class Simulation {
         peakUsedOverFleetBudget: Math.max(...this.m.samples.map((s) => s.memoryBytes)) / (fleetBudget * MODEL_MEMORY_SHARE),
         meanReplicas: mean((s) => s.replicas),
         meanIdealReplicas: mean((s) => s.idealReplicas),
+      },
+      devices: {
+        gpuModelReplicasOnGpu: mean((s) => s.gpuModelReplicasOnGpu) / Math.max(1, mean((s) => s.gpuModelReplicas)),
+        cpuModelReplicasOnCpu: mean((s) => s.cpuModelReplicasOnCpu) / Math.max(1, mean((s) => s.cpuModelReplicas)),
+        fullestGpu: Math.max(0, ...this.m.samples.map((s) => s.fullestGpu)),
       },
       routing: {
         decisions: this.m.routeDecisions,

@@ -4,8 +4,9 @@ import { SMALL } from '../../sim/config.js';
 import { Simulation } from '../../sim/simulation.js';
 
 /**
- * The simulator's CI configuration (20 workers, 300 models, ten simulated minutes with a compressed
- * day, bursts and a worker failure) through the real placement, routing and autoscaling modules.
+ * The simulator's CI configuration (20 workers, 6 of them with small GPUs; 300 models, 30 % of them
+ * GPU models; ten simulated minutes with a compressed day, bursts and a worker failure) through the
+ * real placement, routing and autoscaling modules.
  * Everything asserted is in simulated time with a fixed seed, so it is deterministic; the CPU
  * numbers it prints are not asserted (benchmarks are for that).
  */
@@ -26,6 +27,13 @@ describe('fleet simulator (small configuration)', () => {
     assert.ok(result.failures.workersFailed > 0, 'a worker failed');
     assert.ok(result.routing.decisions >= r.total - r.failed, 'every served request was routed by the real picker');
     assert.equal(result.placement.fromScratch.replicas, SMALL.models, 'every model placed from scratch');
+    // GPU memory is scarce in this configuration: GPU models fill the GPUs, never past them, and spill to CPU workers.
+    const d = result.devices;
+    console.log(`devices: ${(d.gpuModelReplicasOnGpu * 100).toFixed(1)} % of GPU-model replicas on GPU workers, ${(d.cpuModelReplicasOnCpu * 100).toFixed(1)} % of the others on CPU workers, fullest GPU ${(d.fullestGpu * 100).toFixed(1)} %`);
+    assert.ok(d.fullestGpu <= 1, `a GPU held more than its memory: ${d.fullestGpu}`);
+    assert.ok(d.fullestGpu > 0.5, `GPU memory bound placement: ${d.fullestGpu}`);
+    assert.ok(d.gpuModelReplicasOnGpu >= 0.5 && d.gpuModelReplicasOnGpu < 1, `GPU models on GPU workers as far as they fit: ${d.gpuModelReplicasOnGpu}`);
+    assert.ok(d.cpuModelReplicasOnCpu >= 0.99, `CPU models kept off the GPU workers: ${d.cpuModelReplicasOnCpu}`);
   });
 
   test('without horizontal scaling (a target no load reaches) fewer requests meet their objective: the simulation sees the autoscaler', () => {

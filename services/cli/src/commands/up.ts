@@ -3,6 +3,46 @@ import { AUTH_FLAGS, CLIENT_LIMIT_FLAGS, CLUSTER_TLS_FLAGS, MODEL_SOURCE_FLAGS, 
 import { spawnRole, type RoleProcess } from '../child-role.js';
 import { startLocalRedis, type LocalRedis } from '../local-redis.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
+import { SCHEDULER_FLAGS } from './scheduler.js';
+import { WORKER_FLAGS } from './worker.js';
+
+/**
+ * Flags of one role that `up` accepts and hands on when given: the role's own specs without their
+ * defaults, so an absent flag leaves the role's default in force (shown in the help).
+ */
+function roleFlags(specs: Record<string, FlagSpec>, names: readonly string[]): Record<string, FlagSpec> {
+  return Object.fromEntries(
+    names.map((name) => {
+      const spec = specs[name]!;
+      return [name, { ...spec, default: undefined, help: spec.default === undefined ? spec.help : `${spec.help} (default ${String(spec.default)})` }];
+    }),
+  );
+}
+
+/** Periods and autoscaling settings of the scheduler (docs/scaling.md). */
+const SCHEDULER_ONLY_FLAGS = roleFlags(SCHEDULER_FLAGS, [
+  'refresh_ms',
+  'placement_ms',
+  'scale_target_in_flight',
+  'scale_latency_objective_ms',
+  'scale_window_ms',
+  'scale_up_delay_ms',
+  'scale_down_delay_ms',
+  'scale_to_zero_idle_ms',
+  'cold_start_max_ms',
+]);
+/** How each worker runs its models: sessions and providers, vertical profiling. */
+const WORKER_ONLY_FLAGS = roleFlags(WORKER_FLAGS, [
+  'execution_providers',
+  'intra_op_threads',
+  'session_instances',
+  'profile_models',
+  'profile_budget_ms',
+  'profile_latency_objective_ms',
+  'profile_batch_sizes',
+]);
+/** Read by every role (workers report, the others read reports, on this period). */
+const ALL_ROLES_FLAGS = roleFlags(WORKER_FLAGS, ['heartbeat_ms']);
 
 const UP_FLAGS: Record<string, FlagSpec> = {
   ...REST_FLAGS,
@@ -12,6 +52,9 @@ const UP_FLAGS: Record<string, FlagSpec> = {
   ...CLUSTER_TLS_FLAGS,
   ...REQUEST_LIMIT_FLAGS,
   ...CLIENT_LIMIT_FLAGS,
+  ...SCHEDULER_ONLY_FLAGS,
+  ...WORKER_ONLY_FLAGS,
+  ...ALL_ROLES_FLAGS,
   workers: { type: 'int', default: 2, help: 'number of worker processes' },
   port: { type: 'int', default: 8500, help: "scheduler's gRPC port (0 picks a free port)" },
   redis: { type: 'string', help: 'Redis URL (default: env REDIS_URL, else a redis-server started here)' },
@@ -38,7 +81,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   // Every role gets the auth config, the cluster's TLS and the request limits; the front door also its own TLS and client limits.
   const secured = passThrough(flags, Object.keys({ ...AUTH_FLAGS, ...CLUSTER_TLS_FLAGS, ...REQUEST_LIMIT_FLAGS }));
   const frontDoor = passThrough(flags, Object.keys({ ...TLS_FLAGS, ...CLIENT_LIMIT_FLAGS })).filter((f) => !secured.includes(f));
-  const common = [`--redis=${url}`, `--redis_prefix=${String(flags.redis_prefix)}`, '--grpc_host=127.0.0.1', ...secured];
+  const common = [`--redis=${url}`, `--redis_prefix=${String(flags.redis_prefix)}`, '--grpc_host=127.0.0.1', ...secured, ...passThrough(flags, Object.keys(ALL_ROLES_FLAGS))];
   const relay = (role: string) => (line: string) => console.error(`${role.padEnd(10)}| ${line}`);
   const roles: RoleProcess[] = [];
   const stopAll = async () => {
@@ -47,17 +90,17 @@ export async function upCommand(argv: string[]): Promise<void> {
     await redis?.stop();
   };
   try {
-    roles.push(await spawnRole(['registry', ...common, '--port=0', ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') }));
+    const registry = await spawnRole(['registry', ...common, '--port=0', ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') });
+    roles.push(registry);
     const workers = await Promise.all(
-      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0', '--metrics_port=-1'], { onLog: relay(`worker-${i + 1}`) })),
+      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0', '--metrics_port=-1', ...passThrough(flags, Object.keys(WORKER_ONLY_FLAGS))], { onLog: relay(`worker-${i + 1}`) })),
     );
     roles.unshift(...workers);
-    const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...passThrough(flags, Object.keys(REST_FLAGS)), ...frontDoor], {
-      onLog: relay('scheduler'),
-    });
+    const schedulerFlags = [...passThrough(flags, Object.keys(REST_FLAGS)), ...frontDoor, ...passThrough(flags, Object.keys(SCHEDULER_ONLY_FLAGS))];
+    const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...schedulerFlags], { onLog: relay('scheduler') });
     roles.push(scheduler);
     log(`cluster up: scheduler gRPC :${scheduler.ready.grpcPort}${scheduler.ready.restPort ? `, REST :${scheduler.ready.restPort}` : ''}, ${workers.length} workers`);
-    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
+    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, registryPort: registry.ready.grpcPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
   } catch (error) {
     await stopAll();
     throw error;

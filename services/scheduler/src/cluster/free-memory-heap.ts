@@ -1,14 +1,19 @@
 /**
  * Worker indices ordered by free memory, most first, ties by lower index (the order a stable sort
  * of the worker list would give). Positions are tracked so a worker's key can change in O(log n).
+ * A heap may hold only some of the workers (`members`); update() ignores the others.
  */
 export class FreeMemoryHeap {
   private readonly heap: number[];
   private readonly position: Int32Array;
 
-  constructor(private readonly free: Float64Array) {
-    this.heap = Array.from({ length: free.length }, (_, i) => i);
-    this.position = Int32Array.from(this.heap);
+  constructor(
+    private readonly free: Float64Array,
+    members?: readonly number[],
+  ) {
+    this.heap = members ? [...members] : Array.from({ length: free.length }, (_, i) => i);
+    this.position = new Int32Array(free.length).fill(-1);
+    this.heap.forEach((worker, at) => (this.position[worker] = at));
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
@@ -31,6 +36,7 @@ export class FreeMemoryHeap {
   /** Call after free[worker] changed. */
   update(worker: number): void {
     const at = this.position[worker]!;
+    if (at < 0) return;
     this.up(at);
     this.down(this.position[worker]!);
   }

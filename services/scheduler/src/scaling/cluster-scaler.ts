@@ -61,11 +61,13 @@ export class ClusterScaler {
     assignments: Assignments,
     unplaced: Readonly<Record<string, number>>,
     now: number,
+    /** Models that failed to load somewhere, in words (LoadFailures.describe). */
+    loadFailures: ReadonlyMap<string, string> = new Map(),
   ): ScalingStatus {
     const placed = replicaCounts(assignments);
     const onGpu = modelsOnGpu(workers.map((w) => w.report));
     const shortage = fleetShortage(
-      models.map((m) => ({ name: m.name, memoryBytes: m.memoryBytes, kind: onGpu.has(m.name) ? 'gpu' : 'cpu' })),
+      models.map((m) => ({ name: m.name, memoryBytes: m.memoryBytes, kind: m.prefersGpu || onGpu.has(m.name) ? 'gpu' : 'cpu' })),
       workers.map((w) => ({ id: w.report.id, kind: workerKind(w.report), budgetBytes: w.budgetBytes, inFlight: w.report.inFlight })),
       assignments,
       unplaced,
@@ -77,7 +79,7 @@ export class ClusterScaler {
         wanted: model.wanted ?? 0,
         placed: placed.get(model.name) ?? 0,
         unplaced: unplaced[model.name] ?? 0,
-        reason: decision ? describe(decision) : 'not autoscaled',
+        reason: [decision ? describe(decision) : 'not autoscaled', loadFailures.get(model.name)].filter(Boolean).join('; '),
       };
     }
     return { at: now, models: byModel, ...shortage };

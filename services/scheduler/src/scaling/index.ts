@@ -5,3 +5,5 @@ export * from './fleet-shortage.js';
 export * from './cluster-scaler.js';
 export * from './cold-start.js';
 export * from './scaling-metrics.js';
+export * from './load-failures.js';
+export * from './runtime-preference.js';
