@@ -1,42 +1,76 @@
-// REST vs gRPC predict latency for one 1×224×224×3 float image through an identity model.
+// What a REST predict of one 1×224×224×3 float image costs next to the same request over gRPC.
 //
-//   node --import tsx bench/rest-vs-grpc.ts [--rest=HOST:PORT --grpc=HOST:PORT] [--model=NAME]
-//        [--values=pixels|random] [--rounds=7] [--requests=20]
+//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4]
+//        [--rest=HOST:PORT --grpc=HOST:PORT [--pid=PID]]
 //
-// Without --rest/--grpc it starts its own `maas serve` with an identity model of shape
-// [-1,224,224,3] float. Requests are sequential (latency, not throughput); REST and gRPC rounds
-// alternate so load drift on the machine hits both. Each side's request payload is built once:
-// the REST time is a keep-alive node:http request sending the JSON bytes and reading the whole
-// JSON reply, the gRPC time is grpc-js encoding the PredictRequest and decoding the
-// PredictResponse. (Node's fetch() costs ~15 ms more per call for these sizes on the client side
-// alone, so it is not used to time the server.) `pixels` sends whole
-// numbers 0..255 (an image as decoded), `random` sends floats in [0,1) (a normalized image),
-// which costs more JSON text and number formatting each way.
+// Two models, one row each, served by one `maas serve` the bench starts:
+//   image_classifier  x [-1,224,224,3] float → mean over the pixels → a 3×10 dense layer → softmax
+//                     → y [-1,10]: an image in, a few numbers out, as image classifiers are. The
+//                     issue's target (REST well under 2× gRPC) is about this row.
+//   image_identity    y = x: the image comes back, so the reply is as large as the request (JSON
+//                     number writing shows here).
+// With --rest/--grpc it uses a running server instead, which must serve both models.
 //
-// Wall time on a busy machine swings with the load, so when the bench starts the server itself
-// it also reports the server's CPU time per request (Linux /proc), which load hardly moves.
-import { existsSync, readFileSync } from 'node:fs';
+// Per row it measures, REST and gRPC alternating within every round so load drift hits both:
+//   - server CPU per request: the server process's CPU time (all its threads, from /proc, ns
+//     resolution) over a phase, divided by its requests. This is the cost the issue asks about and
+//     the figure the load of other processes on the machine moves least;
+//   - p50 latency with one client (sequential requests);
+//   - p50 latency and server CPU per request with --clients requests in flight (the load).
+// Each figure is the median over rounds of that round's value. Each side's request payload is
+// built once: the REST time is a keep-alive node:http request sending the JSON bytes and reading
+// the whole JSON reply (not parsing it), the gRPC time is grpc-js encoding the PredictRequest and
+// decoding the PredictResponse. (Node's fetch() costs ~15 ms more per call for these sizes on the
+// client side alone, so it is not used.) `pixels` sends whole numbers 0..255 (an image as
+// decoded), `random` floats in [0,1) printed as the shortest text of each float32 (a normalized
+// image): more JSON text and number formatting each way.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials } from '@grpc/grpc-js';
 import { DataType, PredictionServiceClient, TensorProto, type PredictRequest, type PredictResponse } from '@maas/protos';
-import { identityModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
+import { buildOnnxModel, identityModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
 import { median } from './stats.js';
 
 const [HEIGHT, WIDTH, CHANNELS] = [224, 224, 3];
 const SHAPE: readonly number[] = [1, HEIGHT, WIDTH, CHANNELS];
+const CLASSES = 10;
 
 const { values: args } = parseArgs({
   options: {
     rest: { type: 'string' },
     grpc: { type: 'string' },
-    model: { type: 'string', default: 'image_identity' },
+    pid: { type: 'string' },
     values: { type: 'string', default: 'pixels' },
     rounds: { type: 'string', default: '7' },
     requests: { type: 'string', default: '20' },
+    clients: { type: 'string', default: '4' },
   },
 });
+
+/** The models of the rows, in order: the target first. */
+const MODELS = ['image_classifier', 'image_identity'] as const;
+type ModelName = (typeof MODELS)[number];
+
+/** image_classifier: softmax(mean over H and W of x · W + b), fixed weights. */
+function imageClassifierModel(): Uint8Array {
+  const weights = Array.from({ length: CHANNELS * CLASSES }, (_, i) => (((i * 7919) % 101) - 50) / 5000);
+  return buildOnnxModel({
+    inputs: [{ name: 'x', type: 'float32', shape: ['batch', HEIGHT, WIDTH, CHANNELS] }],
+    outputs: [{ name: 'y', type: 'float32', shape: ['batch', CLASSES] }],
+    initializers: [
+      { name: 'w', type: 'float32', dims: [CHANNELS, CLASSES], values: weights },
+      { name: 'b', type: 'float32', dims: [CLASSES], values: Array.from({ length: CLASSES }, (_, i) => i / 100) },
+    ],
+    nodes: [
+      { op: 'ReduceMean', inputs: ['x'], outputs: ['pooled'], attributes: { axes: [1, 2], keepdims: 0 } },
+      { op: 'MatMul', inputs: ['pooled', 'w'], outputs: ['logits_mm'] },
+      { op: 'Add', inputs: ['logits_mm', 'b'], outputs: ['logits'] },
+      { op: 'Softmax', inputs: ['logits'], outputs: ['y'], attributes: { axis: -1 } },
+    ],
+  });
+}
 
 function image(kind: string): Float32Array {
   const data = new Float32Array(SHAPE.reduce((a, b) => a * b, 1));
@@ -58,124 +92,174 @@ function restBody(data: Float32Array): string {
   return `{"instances":[[${rows.join(',')}]]}`;
 }
 
-async function startServer(): Promise<{ rest: string; grpc: string; server?: ServeProcess }> {
-  if (args.rest && args.grpc) return { rest: args.rest, grpc: args.grpc };
-  const basePath = join(makeTempDir('maas-bench-'), args.model);
-  writeModelVersion(basePath, 1, identityModel('float32', ['batch', HEIGHT, WIDTH, CHANNELS]));
+async function startServer(): Promise<{ rest: string; grpc: string; pid?: number; server?: ServeProcess }> {
+  if (args.rest && args.grpc) return { rest: args.rest, grpc: args.grpc, pid: args.pid === undefined ? undefined : Number(args.pid) };
+  const root = makeTempDir('maas-bench-');
+  writeModelVersion(join(root, 'image_classifier'), 1, imageClassifierModel());
+  writeModelVersion(join(root, 'image_identity'), 1, identityModel('float32', ['batch', HEIGHT, WIDTH, CHANNELS]));
+  const configFile = join(root, 'models.config');
+  const entries = MODELS.map((name) => `  config { name: "${name}" base_path: "${join(root, name)}" model_platform: "onnx" }`);
+  writeFileSync(configFile, `model_config_list {\n${entries.join('\n')}\n}\n`);
   const server = await startMaas([
-    'serve', '--port=0', '--grpc_host=127.0.0.1', '--rest_api_port=-1', `--model_name=${args.model}`, `--model_base_path=${basePath}`,
-    '--file_system_poll_wait_seconds=0',
+    'serve', '--port=0', '--grpc_host=127.0.0.1', '--rest_api_port=-1', `--model_config_file=${configFile}`,
+    '--file_system_poll_wait_seconds=0', '--metrics_port=-1',
   ]);
-  return { rest: `127.0.0.1:${server.restPort}`, grpc: `127.0.0.1:${server.grpcPort}`, server };
+  return { rest: `127.0.0.1:${server.restPort}`, grpc: `127.0.0.1:${server.grpcPort}`, pid: server.child.pid, server };
 }
 
-/** CPU milliseconds (user + system) the process has used so far, from /proc; undefined elsewhere. */
+/**
+ * CPU milliseconds the process has used so far, over all its threads: the sum of the threads'
+ * run time in /proc/<pid>/task/<tid>/schedstat (nanoseconds; /proc/<pid>/stat only counts 10 ms
+ * ticks). undefined off Linux. The server's threads (main, libuv pool, onnxruntime's) live as
+ * long as it does, so no thread's time drops out between two readings.
+ */
 function cpuMs(pid: number | undefined): number | undefined {
-  const file = `/proc/${pid}/stat`;
-  if (pid === undefined || !existsSync(file)) return undefined;
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(file, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  const dir = `/proc/${pid}/task`;
+  if (pid === undefined || !existsSync(dir)) return undefined;
+  let ns = 0;
+  for (const tid of readdirSync(dir)) {
+    try {
+      ns += Number(readFileSync(`${dir}/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
+}
+
+interface Phase {
+  p50: number;
+  cpu?: number;
+}
+
+interface Row {
+  model: ModelName;
+  replyBytes: number;
+  samples: Record<'rest' | 'grpc', Record<'single' | 'loaded', Phase[]>>;
 }
 
 async function main(): Promise<void> {
   const rounds = Number(args.rounds);
-  const perRound = Number(args.requests);
+  const perPhase = Number(args.requests);
+  const clients = Number(args.clients);
   const data = image(args.values!);
-  const { rest, grpc, server } = await startServer();
+  const { rest, grpc, pid, server } = await startServer();
+  const client = new PredictionServiceClient(grpc, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': 64 << 20,
+    'grpc.max_send_message_length': 64 << 20,
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const body = Buffer.from(restBody(data));
+  const [restHost, restPort] = rest.split(':');
   try {
-    const client = new PredictionServiceClient(grpc, credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 << 20,
-      'grpc.max_send_message_length': 64 << 20,
-    });
-    const request: PredictRequest = {
-      modelSpec: { name: args.model!, signatureName: '' },
-      inputs: {
-        x: {
-          ...TensorProto.create(),
-          dtype: DataType.DT_FLOAT,
-          tensorShape: { dim: SHAPE.map((size) => ({ size: BigInt(size), name: '' })), unknownRank: false },
-          tensorContent: new Uint8Array(data.buffer),
+    const rows: Row[] = [];
+    for (const model of MODELS) {
+      const request: PredictRequest = {
+        modelSpec: { name: model, signatureName: '' },
+        inputs: {
+          x: {
+            ...TensorProto.create(),
+            dtype: DataType.DT_FLOAT,
+            tensorShape: { dim: SHAPE.map((size) => ({ size: BigInt(size), name: '' })), unknownRank: false },
+            tensorContent: new Uint8Array(data.buffer),
+          },
         },
-      },
-      outputFilter: [],
-    };
-    const body = Buffer.from(restBody(data));
-    const [restHost, restPort] = rest.split(':');
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        outputFilter: [],
+      };
+      const grpcOnce = () =>
+        new Promise<PredictResponse>((resolve, reject) => client.predict(request, (error, response) => (error ? reject(error) : resolve(response))));
+      const restOnce = () =>
+        new Promise<string>((resolve, reject) => {
+          const call = httpRequest(
+            {
+              host: restHost,
+              port: Number(restPort),
+              method: 'POST',
+              path: `/v1/models/${model}:predict`,
+              agent,
+              headers: { 'Content-Type': 'application/json', 'Content-Length': body.length },
+            },
+            (response) => {
+              const chunks: Buffer[] = [];
+              response.on('data', (chunk: Buffer) => chunks.push(chunk));
+              response.on('error', reject);
+              response.on('end', () => {
+                const text = Buffer.concat(chunks).toString('latin1');
+                if (response.statusCode === 200) resolve(text);
+                else reject(new Error(`REST ${response.statusCode}: ${text.slice(0, 300)}`));
+              });
+            },
+          );
+          call.on('error', reject);
+          call.end(body);
+        });
 
-    const grpcOnce = () =>
-      new Promise<PredictResponse>((resolve, reject) => client.predict(request, (error, response) => (error ? reject(error) : resolve(response))));
-    const restOnce = () =>
-      new Promise<string>((resolve, reject) => {
-        const call = httpRequest(
-          {
-            host: restHost,
-            port: Number(restPort),
-            method: 'POST',
-            path: `/v1/models/${args.model}:predict`,
-            agent,
-            headers: { 'Content-Type': 'application/json', 'Content-Length': body.length },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('error', reject);
-            response.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              if (response.statusCode === 200) resolve(text);
-              else reject(new Error(`REST ${response.statusCode}: ${text.slice(0, 300)}`));
-            });
-          },
-        );
-        call.on('error', reject);
-        call.end(body);
-      });
-
-    // Correctness first: both paths must give the image back (REST as the shortest text of each float).
-    const viaGrpc = new Float32Array(Uint8Array.from((await grpcOnce()).outputs.y!.tensorContent).buffer);
-    const viaRest = (JSON.parse(await restOnce()) as { predictions: number[][][][] }).predictions.flat(3);
-    if (viaGrpc.length !== data.length || viaRest.length !== data.length || viaRest.some((v, i) => Math.fround(v) !== data[i] || viaGrpc[i] !== data[i])) {
-      throw new Error('a path did not return the image unchanged');
-    }
-    const reply = await restOnce();
-    console.log(`payload (${args.values}): REST request ${(body.length / 1e6).toFixed(2)} MB, REST reply ${(reply.length / 1e6).toFixed(2)} MB, gRPC tensor ${(data.byteLength / 1e6).toFixed(2)} MB each way`);
-
-    const pid = server?.child.pid;
-    const cpu = { rest: 0, grpc: 0 };
-    const time = async (call: () => Promise<unknown>, side: 'rest' | 'grpc') => {
-      const samples: number[] = [];
-      const cpuBefore = cpuMs(pid);
-      for (let i = 0; i < perRound; i++) {
-        const start = performance.now();
-        await call();
-        samples.push(performance.now() - start);
+      // Correctness first: both paths must give the same floats (REST as the shortest text of each float32).
+      const viaGrpc = new Float32Array(Uint8Array.from((await grpcOnce()).outputs.y!.tensorContent).buffer);
+      const reply = await restOnce();
+      const viaRest = (JSON.parse(reply) as { predictions: unknown[] }).predictions.flat(3) as number[];
+      const expected = model === 'image_identity' ? data : viaGrpc;
+      if (viaGrpc.length !== expected.length || viaRest.length !== expected.length || viaRest.some((v, i) => Math.fround(v) !== expected[i] || viaGrpc[i] !== expected[i])) {
+        throw new Error(`${model}: REST and gRPC disagree (or the identity model changed the image)`);
       }
-      const cpuAfter = cpuMs(pid);
-      if (cpuBefore !== undefined && cpuAfter !== undefined) cpu[side] += cpuAfter - cpuBefore;
-      return median(samples);
-    };
-    for (let i = 0; i < 5; i++) await Promise.all([grpcOnce(), restOnce()]); // warm-up
-    const restMedians: number[] = [];
-    const grpcMedians: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      grpcMedians.push(await time(grpcOnce, 'grpc'));
-      restMedians.push(await time(restOnce, 'rest'));
-      console.log(`round ${round + 1}: gRPC ${grpcMedians.at(-1)!.toFixed(2)} ms, REST ${restMedians.at(-1)!.toFixed(2)} ms`);
+      console.log(`${model} (${args.values}): REST request ${(body.length / 1e6).toFixed(2)} MB, reply ${reply.length} B; gRPC tensor ${(data.byteLength / 1e6).toFixed(2)} MB in, ${viaGrpc.byteLength} B out`);
+
+      /** `perPhase` requests, `inFlight` at a time: p50 latency and server CPU per request. */
+      const phase = async (call: () => Promise<unknown>, inFlight: number): Promise<Phase> => {
+        const samples: number[] = [];
+        let next = 0;
+        const cpuBefore = cpuMs(pid);
+        await Promise.all(
+          Array.from({ length: inFlight }, async () => {
+            while (next++ < perPhase) {
+              const start = performance.now();
+              await call();
+              samples.push(performance.now() - start);
+            }
+          }),
+        );
+        const cpuAfter = cpuMs(pid);
+        const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / perPhase : undefined;
+        return { p50: median(samples), cpu };
+      };
+      for (let i = 0; i < 5; i++) await Promise.all([grpcOnce(), restOnce()]); // warm-up
+      const row: Row = { model, replyBytes: reply.length, samples: { rest: { single: [], loaded: [] }, grpc: { single: [], loaded: [] } } };
+      for (let round = 0; round < rounds; round++) {
+        for (const load of ['single', 'loaded'] as const) {
+          const inFlight = load === 'single' ? 1 : clients;
+          row.samples.grpc[load].push(await phase(grpcOnce, inFlight));
+          row.samples.rest[load].push(await phase(restOnce, inFlight));
+        }
+        const s = row.samples;
+        const show = (p: Phase) => `${p.p50.toFixed(1)} ms${p.cpu === undefined ? '' : ` (cpu ${p.cpu.toFixed(2)})`}`;
+        console.log(
+          `  round ${round + 1}: 1 client gRPC ${show(s.grpc.single.at(-1)!)}, REST ${show(s.rest.single.at(-1)!)}; ` +
+            `${clients} clients gRPC ${show(s.grpc.loaded.at(-1)!)}, REST ${show(s.rest.loaded.at(-1)!)}`,
+        );
+      }
+      rows.push(row);
     }
-    const g = median(grpcMedians);
-    const r = median(restMedians);
-    console.log(`median of ${rounds} round medians (${perRound} sequential requests each): gRPC ${g.toFixed(2)} ms, REST ${r.toFixed(2)} ms, REST/gRPC ${(r / g).toFixed(2)}x`);
-    if (cpuMs(pid) !== undefined) {
-      const requests = rounds * perRound;
-      const [restCpu, grpcCpu] = [cpu.rest / requests, cpu.grpc / requests];
-      console.log(`server CPU per request: gRPC ${grpcCpu.toFixed(2)} ms, REST ${restCpu.toFixed(2)} ms, REST/gRPC ${(restCpu / grpcCpu).toFixed(2)}x`);
-    }
+    report(rows, rounds, perPhase, clients);
+  } finally {
     client.close();
     agent.destroy();
-  } finally {
     await server?.stop();
+  }
+}
+
+function report(rows: readonly Row[], rounds: number, perPhase: number, clients: number): void {
+  const med = (phases: Phase[], field: keyof Phase) => median(phases.map((p) => p[field] ?? Number.NaN));
+  const cell = (grpcValue: number, restValue: number) =>
+    Number.isNaN(grpcValue) ? 'n/a' : `${grpcValue.toFixed(2)} / ${restValue.toFixed(2)} = **${(restValue / grpcValue).toFixed(2)}×**`;
+  console.log(`\nmedian over ${rounds} rounds of ${perPhase} requests per phase (${args.values}); each cell: gRPC / REST = REST/gRPC`);
+  console.log(`| model | reply (REST) | server CPU ms/request, 1 client | p50 ms, 1 client | server CPU ms/request, ${clients} clients | p50 ms, ${clients} clients |`);
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const { model, replyBytes, samples: s } of rows) {
+    const reply = replyBytes < 1e4 ? `${replyBytes} B` : `${(replyBytes / 1e6).toFixed(2)} MB`;
+    console.log(
+      `| ${model} | ${reply} | ${cell(med(s.grpc.single, 'cpu'), med(s.rest.single, 'cpu'))} | ${cell(med(s.grpc.single, 'p50'), med(s.rest.single, 'p50'))} ` +
+        `| ${cell(med(s.grpc.loaded, 'cpu'), med(s.rest.loaded, 'cpu'))} | ${cell(med(s.grpc.loaded, 'p50'), med(s.rest.loaded, 'p50'))} |`,
+    );
   }
 }
 

@@ -174,6 +174,20 @@ describe('REST API of maas serve', () => {
     assert.equal(columnar, '{"outputs":[[-Infinity,1e-05,123456.75]]}');
   });
 
+  test('floats as clients print them (17 digits, exponents, next to float midpoints) reach the model as JSON.parse rounded to float', async () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const a = Math.fround(Math.sin(i + 1) * 10 ** ((i % 9) - 4));
+      const midpoint = a + (Math.fround(a * (1 + 2 ** -23)) - a) / 2;
+      texts.push([String(a), midpoint.toPrecision(16 + (i % 4)), a.toExponential(i % 12), String(i - 300)][i % 4]!);
+    }
+    const rows = Array.from({ length: texts.length / 3 }, (_, r) => `[${texts.slice(3 * r, 3 * r + 3).join(r % 2 ? ', ' : ',')}]`);
+    const reply = JSON.parse(await ok('/v1/models/floats:predict', `{"instances": [${rows.join(',\n')}]}`)) as { predictions: number[][] };
+    const got = reply.predictions.flat();
+    assert.equal(got.length, texts.length);
+    texts.forEach((text, i) => assert.equal(Math.fround(got[i]!), Math.fround(JSON.parse(text) as number), text));
+  });
+
   test('predict with int64 keeps values beyond 2^53 exact both ways', async () => {
     const reply = await ok('/v1/models/ints:predict', '{"inputs": [[9007199254740993, -9223372036854775808], [9223372036854775807, 0]]}');
     assert.equal(reply, '{"outputs":[[9007199254740993,-9223372036854775808],[9223372036854775807,0]]}');

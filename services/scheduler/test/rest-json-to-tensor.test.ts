@@ -77,6 +77,52 @@ test('float32 values printed with 17 digits read back to the same float (propert
   );
 });
 
+test('float32 is JSON.parse rounded to float, even for long decimals next to a float rounding midpoint (property)', () => {
+  // A decimal of 16–19 digits is summed in doubles inexactly; next to a midpoint between two
+  // floats that error could pick the other float, so such values must take the exact path.
+  const texts = ['738.616790771484375', '147.813117980957031', '16.3627805709838867', '1.0000000596046448', '-0.50000002980232239'];
+  const near = fc
+    .tuple(fc.float({ min: Math.fround(1e-3), max: Math.fround(1e6), noNaN: true }), fc.integer({ min: 16, max: 19 }), fc.boolean())
+    .map(([a, digits, negative]) => {
+      const midpoint = a + (Math.fround(a * (1 + 2 ** -23)) - a) / 2;
+      return `${negative ? '-' : ''}${midpoint.toPrecision(digits)}`;
+    })
+    .filter((text) => !text.includes('e'));
+  const check = (values: string[]) => {
+    const got = elements(readTensor(`[${values.join(',')}]`, DataType.DT_FLOAT).proto) as number[];
+    return got.every((g, i) => Object.is(g, Math.fround(JSON.parse(values[i]!) as number)));
+  };
+  assert.ok(check(texts));
+  fc.assert(fc.property(fc.array(near, { minLength: 1, maxLength: 20 }), check), { numRuns: 500 });
+});
+
+test('numbers with exponents read as JSON.parse reads them, for float and double (property)', () => {
+  const text = fc
+    .tuple(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }), fc.integer({ min: 0, max: 20 }), fc.boolean())
+    .map(([v, digits, upper]) => (upper ? v.toExponential(digits).toUpperCase() : v.toExponential(digits)));
+  for (const [dtype, round] of [[DataType.DT_FLOAT, Math.fround], [DataType.DT_DOUBLE, (v: number) => v]] as const) {
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 20 }), (values) => {
+        const got = elements(readTensor(`[${values.join(',')}]`, dtype).proto) as number[];
+        return got.every((g, i) => Object.is(g, round(JSON.parse(values[i]!) as number)));
+      }),
+      { numRuns: 300 },
+    );
+  }
+});
+
+test('numbers read the same wherever they sit: spacing, list ends, the end of the range', () => {
+  const layouts = ['[[1,2],[3,4]]', '[ [ 1 , 2 ] ,\n[3,\t4\r] ]', '[[1, 2], [3, 4]]', '[[1,2],[3, 4 ]]'];
+  for (const text of layouts) assert.deepEqual(elements(readTensor(text, DataType.DT_FLOAT).proto), [1, 2, 3, 4], text);
+  // A cursor over part of a buffer stops at its end, not at the buffer's.
+  const reader = new TensorReader(DataType.DT_FLOAT);
+  const cursor = new JsonCursor(Buffer.from('[1, 25] 7]'), 0, 5);
+  assertFails(() => reader.read(cursor), status.INVALID_ARGUMENT, "JSON Parse error: Missing a comma or ']' after an array element. at offset: 5");
+  assertFails(() => readTensor('[[1, 2], [3, 4', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Missing a comma or '\]' after an array element\. at offset: 14$/);
+  assertFails(() => readTensor('[[1, 2], [3, 4]', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Missing a comma or '\]' after an array element\. at offset: 15$/);
+  assertFails(() => readTensor('[[1, 2], [3, 4,', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Invalid value\. at offset: 15$/);
+});
+
 test('doubles read back exactly whatever their text (property)', () => {
   fc.assert(
     fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 20 }), (values) => {

@@ -49,6 +49,19 @@ test('row format: instances are stacked along a new batch dimension', () => {
   assert.deepEqual(tensor(predict('{"instances": [7, 8]}').inputs.x), { shape: [2], values: [7, 8] });
 });
 
+test('a signature shape sizes the buffer for one row, and neither a wrong nor an impossible shape changes the result', () => {
+  const shaped = (dims: number[]): Record<string, SignatureDef> => {
+    const signatures = { serving_default: signature({ x: DataType.DT_FLOAT }) };
+    const dim = dims.map((size) => ({ size: BigInt(size), name: '' }));
+    signatures.serving_default.inputs.x!.tensorShape = { dim, unknownRank: false };
+    return signatures;
+  };
+  const json = '{"instances": [[1, 2], [3, 4], [5, 6]]}';
+  for (const dims of [[-1, 2], [-1, 5], [-1, 0], [-1, -1], [-1, 1e12], []]) {
+    assert.deepEqual(tensor(predict(json, shaped(dims)).inputs.x), { shape: [3, 2], values: [1, 2, 3, 4, 5, 6] }, `shape [${dims.join(',')}]`);
+  }
+});
+
 test('row format with named inputs: each instance is an object naming every input', () => {
   const result = predict('{"signature_name": "pair", "instances": [{"a": [1, 2], "b": "x"}, {"b": {"b64": "AP8="}, "a": [3, 4]}]}');
   assert.equal(result.signatureName, 'pair');

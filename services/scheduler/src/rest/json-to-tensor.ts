@@ -30,6 +30,25 @@ const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
 const TWO_32 = 2 ** 32;
 
+/**
+ * Up to this many digits a decimal's mantissa is exact in a double, so mantissa / 10^k (k <= 22)
+ * is the correctly rounded value JSON.parse gives (Clinger's fast path).
+ */
+const EXACT_DIGITS = 15;
+
+/** Bound on the relative error of a 16–19 digit mantissa summed in doubles, then scaled by one 10^k (under 10·2^-53), with room. */
+const SLACK = 2 ** -49;
+
+/**
+ * Whether an approximate value `v` (within SLACK of the decimal) rounds to the same float32 as
+ * the decimal's correctly rounded double does: true when both ends of v ± SLACK round to one
+ * float (fround is monotonic). Float32 data printed as doubles (16–17 digits) nearly always
+ * passes; a value that close to a rounding midpoint goes to readNumber, which is exact.
+ */
+function float32Settled(v: number): boolean {
+  return Math.fround(v * (1 - SLACK)) === Math.fround(v * (1 + SLACK));
+}
+
 type NumberArray = Exclude<NumericArray, BigInt64Array | BigUint64Array>;
 
 const invalid = (message: string) => new InvalidArgumentError(message);
@@ -111,6 +130,11 @@ export class TensorReader {
     let numbers = this.numbers!;
     let count = this.count;
     let capacity = this.capacity;
+    // The last closing bracket or brace of the range: every number scan of the innermost-list
+    // loop stops there at the latest, so that loop needs a bounds check per element, not per byte.
+    let guard = end - 1;
+    while (guard >= p && b[guard] !== 0x5d && b[guard] !== 0x7d) guard--;
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     for (;;) {
       // At a value at `depth`.
       let c = -1;
@@ -132,37 +156,92 @@ export class TensorReader {
           c = b[p]!;
           if (!fastFloats || !(c === 0x2d || (c >= 0x30 && c <= 0x39)) || (rank >= 0 && rank !== depth)) continue;
           // An innermost list of numbers (its first element fixes the rank if nothing has yet):
-          // plain decimals are read in this loop, straight into the array. Anything else
-          // leaves the rest of the list to the general path below.
+          // decimals whose value is exact in arithmetic (Clinger's fast path, or float32Settled)
+          // are read in this loop, straight into the array, with no bounds check per byte (see
+          // `guard`). Anything else leaves the rest of the list to the general path below, from
+          // the element it stopped at.
           rank = depth;
           const expected = sizes[list]!;
           let n = 0;
           let closed = false;
-          for (;;) {
-            const next = this.plainNumber(b, p, end, maxDigits);
-            if (next < 0) break;
-            p = next;
+          while (p < guard) {
+            let q = p;
+            c = b[q]!;
+            const negative = c === 0x2d;
+            if (negative) c = b[++q]!;
+            let digit = c - 0x30;
+            if (digit >>> 0 > 9) break;
+            let mantissa = digit;
+            let digits = 1;
+            let fraction = 0;
+            c = b[++q]!;
+            if (mantissa !== 0) {
+              while ((digit = c - 0x30) >>> 0 <= 9) {
+                mantissa = mantissa * 10 + digit;
+                digits++;
+                c = b[++q]!;
+              }
+            }
+            if (c === 0x2e) {
+              c = b[++q]!;
+              if ((c - 0x30) >>> 0 > 9) break;
+              // Four digits a step while four bytes are digits (float32 data printed as doubles
+              // has 16–17), then one at a time.
+              while (q + 3 <= guard) {
+                const word = view.getUint32(q, true);
+                if ((word & 0xf0f0f0f0) !== 0x30303030 || ((word + 0x06060606) & 0xf0f0f0f0) !== 0x30303030) break;
+                const values = word - 0x30303030;
+                const pairs = values * 10 + (values >>> 8); // bytes 0 and 2: the two 2-digit numbers
+                mantissa = mantissa * 10000 + ((pairs & 0xff) * 100 + ((pairs >>> 16) & 0xff));
+                digits += 4;
+                fraction += 4;
+                q += 4;
+              }
+              c = b[q]!;
+              while ((c - 0x30) >>> 0 <= 9) {
+                mantissa = mantissa * 10 + (c - 0x30);
+                digits++;
+                fraction++;
+                c = b[++q]!;
+              }
+            }
+            let scale = -fraction;
+            if (c === 0x65 || c === 0x45) {
+              c = b[++q]!;
+              const negativeExponent = c === 0x2d;
+              if (negativeExponent || c === 0x2b) c = b[++q]!;
+              if ((c - 0x30) >>> 0 > 9) break;
+              let exponent = 0;
+              do {
+                if (exponent < 1000) exponent = exponent * 10 + (c - 0x30);
+                c = b[++q]!;
+              } while ((c - 0x30) >>> 0 <= 9);
+              scale += negativeExponent ? -exponent : exponent;
+            }
+            if (digits > maxDigits || scale < -22 || scale > 22) break;
+            const value = scale === 0 ? mantissa : scale > 0 ? mantissa * POW10[scale]! : mantissa / POW10[-scale]!;
+            if (digits > EXACT_DIGITS && !float32Settled(value)) break;
             if (count === capacity) {
               this.count = count;
               this.grow();
               numbers = this.numbers!;
               capacity = this.capacity;
             }
-            numbers[count++] = this.plain;
+            numbers[count++] = negative ? -value : value;
             n++;
-            while (p < end && ((c = b[p]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) p++;
-            c = p < end ? b[p]! : -1;
-            p++;
+            while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++q]!;
+            p = q + 1;
             if (c === 0x5d) {
               closed = true;
               break;
             }
-            if (c !== 0x2c) cursor.fail("Missing a comma or ']' after an array element.", p - 1);
+            if (c !== 0x2c) cursor.fail("Missing a comma or ']' after an array element.", q);
             if (n === expected) {
               cursor.pos = p;
               this.sizeError(n + this.countRest(cursor, list), list, n);
             }
-            while (p < end && ((c = b[p]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) p++;
+            c = b[p]!;
+            while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p]!;
           }
           counts[list] = n;
           if (!closed) continue;
@@ -235,9 +314,8 @@ export class TensorReader {
 
   /**
    * A plain decimal (-?digits[.digits], no exponent, at most maxDigits digits) at p: sets
-   * `plain` and returns where it ends, or -1 for anything else (left to readNumber). Up to 15
-   * digits the mantissa is exact and the value correctly rounded (Clinger); 16–19 digits (float32
-   * data printed as doubles) come within a few double ulps, far finer than the float rounding.
+   * `plain` and returns where it ends, or -1 for anything else (left to readNumber). The value is
+   * what JSON.parse gives (rounded to float32 for DT_FLOAT); see float32Settled for 16–19 digits.
    */
   private plainNumber(b: Buffer, p: number, end: number, maxDigits: number): number {
     let c = b[p]!;
@@ -267,6 +345,7 @@ export class TensorReader {
     }
     if (c === 0x65 || c === 0x45 || digits > maxDigits || fraction > 22) return -1;
     const value = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
+    if (digits > EXACT_DIGITS && !float32Settled(value)) return -1;
     this.plain = negative ? -value : value;
     return p;
   }

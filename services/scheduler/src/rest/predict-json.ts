@@ -16,8 +16,10 @@ export interface PredictJson {
   inputs: Record<string, TensorProto>;
 }
 
-/** Bytes of JSON per element we expect when sizing a tensor's first buffer. */
+/** Bytes of JSON per element we expect when sizing a tensor's first buffer and the signature does not say. */
 const BYTES_PER_ELEMENT_GUESS = 4;
+/** The fewest bytes of JSON an element takes (a digit and a comma): no tensor in `bytes` has more than bytes / 2 + 1 elements. */
+const MIN_BYTES_PER_ELEMENT = 2;
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -70,11 +72,38 @@ function readNamedRow(cursor: JsonCursor, columns: Map<string, Column>, row: num
   }
 }
 
-/** One reader per input alias, sized for `bytes` of JSON spread over all of them. */
+/**
+ * Elements of one row of an input by its signature shape (every dim but the batch dim known), or
+ * undefined. A row of a 1×224×224×3 image is then read into a buffer of exactly its size.
+ */
+function rowElements(info: TensorInfo): number | undefined {
+  const dims = info.tensorShape?.unknownRank === false ? info.tensorShape.dim : undefined;
+  if (!dims || dims.length === 0) return undefined;
+  let elements = 1;
+  for (let i = 1; i < dims.length; i++) {
+    const size = Number(dims[i]!.size);
+    if (!(size >= 0)) return undefined;
+    elements *= size;
+  }
+  return elements;
+}
+
+/**
+ * One reader per input alias, its first buffer sized for one row of the signature's shape where
+ * that is known (more rows grow it by doubling), else for `bytes` of JSON spread over all
+ * aliases. Never more than `bytes` can hold, whatever the signature claims.
+ */
 function columnsFor(signature: Record<string, TensorInfo>, bytes: number): Map<string, Column> {
   const aliases = Object.keys(signature);
-  const hint = bytes / BYTES_PER_ELEMENT_GUESS / Math.max(1, aliases.length);
-  return new Map(aliases.map((alias) => [alias, { reader: new TensorReader(signature[alias]!.dtype, hint) }]));
+  const most = bytes / MIN_BYTES_PER_ELEMENT + 1;
+  const guess = bytes / BYTES_PER_ELEMENT_GUESS / Math.max(1, aliases.length);
+  return new Map(
+    aliases.map((alias) => {
+      const info = signature[alias]!;
+      const hint = Math.min(rowElements(info) || guess, most);
+      return [alias, { reader: new TensorReader(info.dtype, hint) }];
+    }),
+  );
 }
 
 /** Row format: `instances` is a non-empty list of values (one input) or of objects naming every input. */
