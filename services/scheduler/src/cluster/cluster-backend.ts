@@ -13,6 +13,7 @@ import {
   ReloadConfigResponse,
   type GetModelStatusRequest,
   type GetModelStatusResponse,
+  type ModelSpec,
 } from '@maas/protos';
 import { UnavailableError } from '@maas/errors';
 import { clusterModelStatus, type ClusterState } from '@maas/cluster-state';
@@ -21,6 +22,12 @@ import type { Router } from './router.js';
 import type { WorkerView } from './worker-view.js';
 
 const PREDICTION = '/tensorflow.serving.PredictionService';
+
+/** What ts-proto generates for each message type. */
+interface MessageCodec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+}
 
 /**
  * The TF Serving API answered by the cluster, for callers that hold decoded messages (the REST
@@ -33,29 +40,38 @@ export class ClusterBackend implements ServingBackend {
     private readonly state: ClusterState,
   ) {}
 
-  async predict(request: PredictRequest, context: CallContext): Promise<PredictResponse> {
-    const bytes = await this.router.forward(`${PREDICTION}/Predict`, Buffer.from(PredictRequest.encode(request).finish()), request.modelSpec, context.deadline);
-    return PredictResponse.decode(bytes);
+  predict(request: PredictRequest, context: CallContext): Promise<PredictResponse> {
+    return this.forward('Predict', PredictRequest, PredictResponse, request, request.modelSpec, context);
   }
 
-  async classify(request: ClassificationRequest, context: CallContext): Promise<ClassificationResponse> {
-    const bytes = await this.router.forward(`${PREDICTION}/Classify`, Buffer.from(ClassificationRequest.encode(request).finish()), request.modelSpec, context.deadline);
-    return ClassificationResponse.decode(bytes);
+  classify(request: ClassificationRequest, context: CallContext): Promise<ClassificationResponse> {
+    return this.forward('Classify', ClassificationRequest, ClassificationResponse, request, request.modelSpec, context);
   }
 
-  async regress(request: RegressionRequest, context: CallContext): Promise<RegressionResponse> {
-    const bytes = await this.router.forward(`${PREDICTION}/Regress`, Buffer.from(RegressionRequest.encode(request).finish()), request.modelSpec, context.deadline);
-    return RegressionResponse.decode(bytes);
+  regress(request: RegressionRequest, context: CallContext): Promise<RegressionResponse> {
+    return this.forward('Regress', RegressionRequest, RegressionResponse, request, request.modelSpec, context);
   }
 
-  async multiInference(request: MultiInferenceRequest, context: CallContext): Promise<MultiInferenceResponse> {
-    const bytes = await this.router.forward(`${PREDICTION}/MultiInference`, Buffer.from(MultiInferenceRequest.encode(request).finish()), request.tasks[0]?.modelSpec, context.deadline);
-    return MultiInferenceResponse.decode(bytes);
+  multiInference(request: MultiInferenceRequest, context: CallContext): Promise<MultiInferenceResponse> {
+    return this.forward('MultiInference', MultiInferenceRequest, MultiInferenceResponse, request, request.tasks[0]?.modelSpec, context);
   }
 
-  async getModelMetadata(request: GetModelMetadataRequest, context: CallContext): Promise<GetModelMetadataResponse> {
-    const bytes = await this.router.forward(`${PREDICTION}/GetModelMetadata`, Buffer.from(GetModelMetadataRequest.encode(request).finish()), request.modelSpec, context.deadline);
-    return GetModelMetadataResponse.decode(bytes);
+  getModelMetadata(request: GetModelMetadataRequest, context: CallContext): Promise<GetModelMetadataResponse> {
+    // Metadata is not batched: the batching hints stay behind.
+    return this.forward('GetModelMetadata', GetModelMetadataRequest, GetModelMetadataResponse, request, request.modelSpec, { deadline: context.deadline });
+  }
+
+  /** Encodes a PredictionService request, routes it to a replica of `spec`'s model and decodes the answer. */
+  private async forward<Req, Res>(
+    method: string,
+    requestType: MessageCodec<Req>,
+    responseType: MessageCodec<Res>,
+    request: Req,
+    spec: ModelSpec | undefined,
+    context: CallContext,
+  ): Promise<Res> {
+    const bytes = await this.router.forward(`${PREDICTION}/${method}`, Buffer.from(requestType.encode(request).finish()), spec, context.deadline, context);
+    return responseType.decode(bytes);
   }
 
   async getModelStatus(request: GetModelStatusRequest): Promise<GetModelStatusResponse> {

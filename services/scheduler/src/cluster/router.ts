@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ModelSpec } from '@maas/protos';
 import { InvalidArgumentError, NotFoundError, ServingError, UnavailableError } from '@maas/errors';
-import { describeServableRequest, servableRequestFrom, type VersionChoice } from '@maas/serving-api';
+import { batchingHeaders, describeServableRequest, servableRequestFrom, type BatchingHints, type VersionChoice } from '@maas/serving-api';
 import { injectIntoMetadata, SpanKind, withSpan } from '@maas/telemetry';
 import type { ColdStart } from '../scaling/cold-start.js';
 import { candidatesFor, pickReplica, replicaLoad, ReplicaIndex, type Candidate } from './replica-picker.js';
@@ -12,6 +12,8 @@ const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
 /** Codes after which the same call is tried on another replica (the request is idempotent). */
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
 const identity = (bytes: Buffer) => bytes;
+/** Receive window of each worker connection (HTTP/2 flow control). */
+const FLOW_CONTROL_WINDOW_BYTES = 4 << 20;
 /** A worker's batch queue being full is an answer, not a sign the worker is gone (libs/batching). */
 const OVERLOAD_MESSAGE = /batch scheduling queue/;
 
@@ -40,7 +42,7 @@ export class Router {
     private readonly options: RouterOptions,
   ) {}
 
-  async forward(path: string, request: Buffer, spec: ModelSpec | undefined, deadline?: number): Promise<Buffer> {
+  async forward(path: string, request: Buffer, spec: ModelSpec | undefined, deadline?: number, hints: BatchingHints = {}): Promise<Buffer> {
     const servable = servableRequestFrom(spec);
     const entry = this.view.catalog.get(servable.name);
     if (!entry) throw new NotFoundError(`Servable not found for request: ${describeServableRequest(servable)}`);
@@ -57,7 +59,7 @@ export class Router {
       const picked = this.pick(candidates, servable.name);
       if (!picked) break;
       try {
-        return await this.call(picked, path, request, end);
+        return await this.call(picked, path, request, end, hints);
       } catch (error) {
         const failure = error as ServingError;
         // NOT_FOUND from a worker the view says holds the model: it has just unloaded it; others may not have.
@@ -127,17 +129,22 @@ export class Router {
         'grpc.keepalive_time_ms': 2000,
         'grpc.keepalive_timeout_ms': 2000,
         'grpc.keepalive_permit_without_calls': 1,
+        // grpc-js's transparent retry stays on (a stream refused by a draining worker is retried on a
+        // fresh connection even with one replica); channelz call tracking is off on the hot path.
+        'grpc.enable_channelz': 0,
+        // A 100 KB answer arrives without waiting for a WINDOW_UPDATE from the default 64 KB window.
+        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
       });
       this.clients.set(address, client);
     }
     return client;
   }
 
-  private async call(candidate: Candidate, path: string, request: Buffer, deadline: number): Promise<Buffer> {
+  private async call(candidate: Candidate, path: string, request: Buffer, deadline: number, hints: BatchingHints): Promise<Buffer> {
     const id = candidate.worker.id;
     this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + 1);
     try {
-      return await withSpan(`forward ${path.slice(1)}`, () => this.forwardTo(candidate.worker.address, path, request, deadline), {
+      return await withSpan(`forward ${path.slice(1)}`, () => this.forwardTo(candidate.worker.address, path, request, deadline, hints), {
         kind: SpanKind.CLIENT,
         attributes: { 'rpc.system': 'grpc', 'maas.worker': id, 'server.address': candidate.worker.address, 'maas.version': candidate.version },
       });
@@ -151,10 +158,12 @@ export class Router {
     }
   }
 
-  /** One unary call of encoded bytes to a given address, continuing the active trace; failures come back as ServingErrors. */
-  forwardTo(address: string, path: string, request: Buffer, deadline = Date.now() + DEFAULT_FORWARD_TIMEOUT_MS): Promise<Buffer> {
+  /** One unary call of encoded bytes to a given address, continuing the active trace and the batching hints; failures come back as ServingErrors. */
+  forwardTo(address: string, path: string, request: Buffer, deadline = Date.now() + DEFAULT_FORWARD_TIMEOUT_MS, hints: BatchingHints = {}): Promise<Buffer> {
+    const metadata = injectIntoMetadata(new grpc.Metadata());
+    for (const [name, value] of batchingHeaders(hints)) metadata.set(name, value);
     return new Promise<Buffer>((resolve, reject) => {
-      this.client(address).makeUnaryRequest(path, identity, identity, request, injectIntoMetadata(new grpc.Metadata()), { deadline }, (error, response) =>
+      this.client(address).makeUnaryRequest(path, identity, identity, request, metadata, { deadline }, (error, response) =>
         error ? reject(new ServingError(error.code, error.details || error.message)) : resolve(response!),
       );
     });
