@@ -29,6 +29,10 @@ export interface BenchSettings {
   soakRequests: number;
   soakMaxSeconds: number;
   soakSampleMs: number;
+  /** Closed-loop clients of the soak. */
+  soakConcurrency: number;
+  /** Only the soak: no compute limits, no served scenarios (a long soak can run beside other work). */
+  soakOnly: boolean;
   /** Bounds every round by count too. */
   maxRequestsPerRound: number;
   timeoutMs: number;
@@ -37,12 +41,14 @@ export interface BenchSettings {
   markdown: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--soak N] [--batch-threads N] [--markdown]
+const USAGE = `usage: npm run bench -- [--quick] [--soak N] [--soak-only] [--soak-concurrency N] [--batch-threads N] [--markdown]
   --quick            short rounds and fewer points (under 2 minutes)
   --soak N           also run N requests against one server and report its RSS drift
                      (full run default: 200000, or 4 minutes if that comes first;
                      --soak 1000000 is the issue's 1M target; --soak 0 skips)
-  --batch-threads N  num_batch_threads of the batching server (default 2)
+  --soak-only        run only the soak (default 1000000 requests), nothing else
+  --soak-concurrency N  closed-loop clients of the soak (default 32)
+  --batch-threads N  num_batch_threads of the batching server (default: unset, the server's default)
   --markdown         also print the table as Markdown`;
 
 /** A bad command line: reported as its message and the usage, without a stack. */
@@ -55,7 +61,9 @@ function parse(argv: string[]) {
       options: {
         quick: { type: 'boolean', default: false },
         soak: { type: 'string' },
-        'batch-threads': { type: 'string', default: '2' },
+        'soak-only': { type: 'boolean', default: false },
+        'soak-concurrency': { type: 'string', default: '32' },
+        'batch-threads': { type: 'string' },
         markdown: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -76,8 +84,9 @@ export function parseSettings(argv: string[]): BenchSettings {
     return Number(raw);
   };
   const quick = values.quick;
-  const soakAsked = values.soak !== undefined;
-  const soakRequests = soakAsked ? int('soak', values.soak!) : quick ? 0 : 200_000;
+  const soakOnly = values['soak-only'];
+  const soakAsked = values.soak !== undefined || soakOnly;
+  const soakRequests = values.soak !== undefined ? int('soak', values.soak) : soakOnly ? 1_000_000 : quick ? 0 : 200_000;
   return {
     mode: quick ? 'quick' : 'full',
     served: quick ? { warmupSeconds: 0.4, rounds: 3, roundSeconds: 0.8 } : { warmupSeconds: 1, rounds: 5, roundSeconds: 1.5 },
@@ -89,12 +98,14 @@ export function parseSettings(argv: string[]): BenchSettings {
     payloadBytes: quick ? [100, 10 << 10, 1 << 20, 4 << 20] : [100, 1 << 10, 10 << 10, 100 << 10, 1 << 20, 4 << 20],
     payloadConcurrency: 1,
     openLoadFraction: 0.4,
-    batching: { maxBatchSize: 64, batchTimeoutMicros: 2000, maxEnqueuedBatches: 1000, numBatchThreads: int('batch-threads', values['batch-threads']) },
+    batching: { maxBatchSize: 64, batchTimeoutMicros: 2000, maxEnqueuedBatches: 1000, ...(values['batch-threads'] === undefined ? {} : { numBatchThreads: int('batch-threads', values['batch-threads']) }) },
     soakRequests,
     // Time cap of the soak. The full run's default soak stops after 4 minutes even when a busy
     // machine keeps it from reaching its count; an explicit --soak N gets room for 250 requests/s.
     soakMaxSeconds: soakAsked ? Math.max(1800, Math.ceil(soakRequests / 250)) : 240,
     soakSampleMs: 1000,
+    soakConcurrency: Math.max(1, int('soak-concurrency', values['soak-concurrency'])),
+    soakOnly,
     maxRequestsPerRound: 1_000_000,
     timeoutMs: 30_000,
     resultsDir: fileURLToPath(new URL('./results', import.meta.url)),

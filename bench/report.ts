@@ -11,8 +11,8 @@ export interface Row {
   /** Groups rows in the table: 'classifier', 'mlp', 'payload', 'soak'. */
   section: string;
   workload: string;
-  /** Which path was measured: a limit, or the served path. */
-  path: 'compute limit' | 'transport limit' | 'maas' | 'maas+batching';
+  /** Which path was measured: a limit, or the served path (cluster rows: a worker, or the scheduler in front of workers). */
+  path: 'compute limit' | 'transport limit' | 'maas' | 'maas+batching' | 'worker' | `scheduler→${string}`;
   transport: 'in-process' | 'gRPC' | 'REST';
   load: string;
   status: RowStatus;
@@ -50,6 +50,7 @@ export interface RssReport {
   requests: number;
   seconds: number;
   samples: Array<{ atSeconds: number; rssKiB: number }>;
+  /** Medians of the first and last 30 samples (scenarios/soak.ts). */
   startKiB: number;
   endKiB: number;
   maxKiB: number;

@@ -10,7 +10,8 @@ export interface BatchingSettings {
   maxBatchSize: number;
   batchTimeoutMicros: number;
   maxEnqueuedBatches: number;
-  numBatchThreads: number;
+  /** Undefined: the server's default (one batch at a time per session instance). */
+  numBatchThreads?: number;
 }
 
 /** The text format `--batching_parameters_file` takes (TF's BatchingParameters with wrapper values). */
@@ -19,7 +20,7 @@ export function batchingParametersText(s: BatchingSettings): string {
     `max_batch_size { value: ${s.maxBatchSize} }`,
     `batch_timeout_micros { value: ${s.batchTimeoutMicros} }`,
     `max_enqueued_batches { value: ${s.maxEnqueuedBatches} }`,
-    `num_batch_threads { value: ${s.numBatchThreads} }`,
+    ...(s.numBatchThreads === undefined ? [] : [`num_batch_threads { value: ${s.numBatchThreads} }`]),
     '',
   ].join('\n');
 }

@@ -11,6 +11,9 @@ import { measureScenario } from './served.js';
  * requests cheap, so the count is reached quickly while the whole request path (decode, batching,
  * onnxruntime, encode) is exercised. The baseline is taken after a warm-up, once caches are full.
  */
+/** Samples (one a second) whose median is the soak's start and end RSS. */
+const EDGE_SAMPLES = 30;
+
 export async function soak(ctx: BenchContext, server: RunningServer, path: Row['path']): Promise<RssReport | undefined> {
   const s = ctx.settings;
   const samples: RssReport['samples'] = [];
@@ -33,7 +36,7 @@ export async function soak(ctx: BenchContext, server: RunningServer, path: Row['
   try {
     [row] = (await measureScenario(
       ctx,
-      [{ row: { section: 'soak', ref: { kind: 'mlp' }, batch: 1, path, load: { mode: 'closed', concurrency: 32 }, transport: 'gRPC' }, availability: { server }, target: (srv) => ({ kind: 'grpc', address: srv.grpcAddress }) }],
+      [{ row: { section: 'soak', ref: { kind: 'mlp' }, batch: 1, path, load: { mode: 'closed', concurrency: s.soakConcurrency }, transport: 'gRPC' }, availability: { server }, target: (srv) => ({ kind: 'grpc', address: srv.grpcAddress }) }],
       { timing: { warmupSeconds: 10, rounds: 1, roundSeconds: s.soakMaxSeconds }, maxRequests: s.soakRequests, onRoundsStart: beginSampling },
     )) as [Row];
   } finally {
@@ -45,8 +48,10 @@ export async function soak(ctx: BenchContext, server: RunningServer, path: Row['
     return undefined;
   }
   const kib = samples.map((x) => x.rssKiB);
-  const startKiB = kib[0]!;
-  const endKiB = kib[kib.length - 1]!;
+  // Start and end are medians of EDGE_SAMPLES samples: a single sample can land just after a
+  // collection (the first 1M soak's first sample was 216 MiB, the median of its first 30 246 MiB).
+  const startKiB = median(kib.slice(0, EDGE_SAMPLES));
+  const endKiB = median(kib.slice(-EDGE_SAMPLES));
   const quarter = Math.max(1, Math.floor(kib.length / 4));
   return {
     server: path,

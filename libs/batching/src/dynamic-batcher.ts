@@ -14,7 +14,7 @@ export interface SubmitOptions {
   deadline?: number;
   /** Priority level, 1 (highest) .. priorityLevels; undefined or 0 means the default level. */
   priority?: number;
-  /** Longest time the request may wait in the queue before it is taken into a batch (Triton's queue policy timeout). */
+  /** Longest time the request may wait in the queue before it is taken into a batch (Triton's queue policy timeout); 0: none; default: the options' defaultQueueTimeoutMs. */
   queueTimeoutMs?: number;
   /** Opaque to the batcher; handed back with the batch this request runs in (tracing). */
   tag?: unknown;
@@ -235,7 +235,8 @@ export class DynamicBatcher {
         `(model ${this.name}${where}, limit ${o.maxEnqueuedBatches} batches of ${o.maxBatchSize})`;
       throw o.overloadStatus === 'RESOURCE_EXHAUSTED' ? new ResourceExhaustedError(message) : new UnavailableError(message);
     }
-    const queueTimeoutMs = options.queueTimeoutMs;
+    // 0 asks for no queue timeout, overriding the default (as Triton's 0 means none).
+    const queueTimeoutMs = options.queueTimeoutMs === 0 ? undefined : (options.queueTimeoutMs ?? o.defaultQueueTimeoutMs);
     const expiresAt = Math.min(
       options.deadline ?? Infinity,
       queueTimeoutMs === undefined ? Infinity : now + queueTimeoutMs,

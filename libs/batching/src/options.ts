@@ -28,6 +28,20 @@ export interface BatchingOptions {
   defaultPriority: number;
   /** Status of the error a request gets when the queue is full. */
   overloadStatus: 'UNAVAILABLE' | 'RESOURCE_EXHAUSTED';
+  /** Queue timeout of requests that give none (SubmitOptions.queueTimeoutMs); undefined: none. */
+  defaultQueueTimeoutMs?: number;
+}
+
+/**
+ * MaaS's additions to the batching parameters file (libs/text-proto BatchingParametersExtensions),
+ * structurally, so that plain TF BatchingParameters are accepted too.
+ */
+export interface BatchingParameterExtensions {
+  preferredBatchSizes?: bigint[];
+  priorityLevels?: bigint | undefined;
+  defaultPriorityLevel?: bigint | undefined;
+  defaultQueueTimeoutMicros?: bigint | undefined;
+  overloadStatus?: string | undefined;
 }
 
 /** TF Serving's defaults (shared_batch_scheduler.h / bundle_factory_util.cc). */
@@ -66,7 +80,7 @@ function int64(name: string, value: bigint | undefined): number | undefined {
  * max_batch_size.
  */
 export function batchingOptionsFromParameters(
-  params: BatchingParameters,
+  params: BatchingParameters & BatchingParameterExtensions,
   overrides: Partial<BatchingOptions> = {},
 ): BatchingOptions {
   const defaults = defaultBatchingOptions();
@@ -81,7 +95,14 @@ export function batchingOptionsFromParameters(
     enableLargeBatchSplitting: params.enableLargeBatchSplitting ?? defaults.enableLargeBatchSplitting,
     maxExecutionBatchSize: int64('max_execution_batch_size', params.maxExecutionBatchSize) ?? maxBatchSize,
     padVariableLengthInputs: params.padVariableLengthInputs,
+    preferredBatchSizes: (params.preferredBatchSizes ?? []).map((size) => int64('preferred_batch_sizes', size) as number),
+    priorityLevels: int64('priority_levels', params.priorityLevels) ?? defaults.priorityLevels,
+    defaultPriority: int64('default_priority_level', params.defaultPriorityLevel) ?? defaults.defaultPriority,
+    overloadStatus: (params.overloadStatus || defaults.overloadStatus) as BatchingOptions['overloadStatus'],
   };
+  const queueTimeoutMicros = int64('default_queue_timeout_micros', params.defaultQueueTimeoutMicros);
+  // 0 means none, like batch_timeout_micros 0 means no waiting.
+  if (queueTimeoutMicros) fromParams.defaultQueueTimeoutMs = queueTimeoutMicros / 1000;
   const merged: BatchingOptions = { ...fromParams, ...withoutUndefined(overrides) };
   if (overrides.maxBatchSize !== undefined && overrides.maxExecutionBatchSize === undefined && params.maxExecutionBatchSize === undefined) {
     merged.maxExecutionBatchSize = merged.maxBatchSize;
@@ -161,7 +182,11 @@ export function validateBatchingOptions(options: BatchingOptions): void {
   }
   if (options.overloadStatus !== 'UNAVAILABLE' && options.overloadStatus !== 'RESOURCE_EXHAUSTED') {
     throw new InvalidArgumentError(
-      `overload status must be UNAVAILABLE or RESOURCE_EXHAUSTED; got ${String(options.overloadStatus)}`,
+      `overload_status must be UNAVAILABLE or RESOURCE_EXHAUSTED; got ${String(options.overloadStatus)}`,
     );
+  }
+  const queueTimeout = options.defaultQueueTimeoutMs;
+  if (queueTimeout !== undefined && !(Number.isFinite(queueTimeout) && queueTimeout > 0)) {
+    throw new InvalidArgumentError(`default_queue_timeout_micros must be positive; got ${queueTimeout * 1000}`);
   }
 }

@@ -118,3 +118,36 @@ test('the DynamicBatcher constructor validates its options too', async () => {
   );
   await session.release();
 });
+
+test("MaaS's extension fields set preferred sizes, priority levels, overload status and a default queue timeout", () => {
+  const o = batchingOptionsFromParameters({
+    ...params({ maxBatchSize: 32n }),
+    preferredBatchSizes: [8n, 16n],
+    priorityLevels: 3n,
+    defaultPriorityLevel: 2n,
+    defaultQueueTimeoutMicros: 250_000n,
+    overloadStatus: 'RESOURCE_EXHAUSTED',
+  });
+  assert.deepEqual(o.preferredBatchSizes, [8, 16]);
+  assert.equal(o.priorityLevels, 3);
+  assert.equal(o.defaultPriority, 2);
+  assert.equal(o.defaultQueueTimeoutMs, 250);
+  assert.equal(o.overloadStatus, 'RESOURCE_EXHAUSTED');
+  // 0 and unset mean no default queue timeout; an empty status is the default one.
+  const none = batchingOptionsFromParameters({ ...params(), defaultQueueTimeoutMicros: 0n, overloadStatus: '' });
+  assert.equal(none.defaultQueueTimeoutMs, undefined);
+  assert.equal(none.overloadStatus, 'UNAVAILABLE');
+});
+
+test('extension fields are validated at load', () => {
+  const bad = (fields: Record<string, unknown>, message: RegExp) =>
+    assert.throws(
+      () => batchingOptionsFromParameters({ ...params({ maxBatchSize: 8n }), ...fields }),
+      (error: unknown) => error instanceof InvalidArgumentError && message.test(error.message),
+    );
+  bad({ preferredBatchSizes: [16n] }, /preferred_batch_size entries must be integers in \[1, max_batch_size = 8\]; got 16/);
+  bad({ priorityLevels: 0n }, /priority_levels must be a positive integer/);
+  bad({ priorityLevels: 2n, defaultPriorityLevel: 3n }, /default_priority_level must be in \[1, priority_levels = 2\]; got 3/);
+  bad({ overloadStatus: 'ABORTED' }, /overload_status must be UNAVAILABLE or RESOURCE_EXHAUSTED; got ABORTED/);
+  bad({ defaultQueueTimeoutMicros: -1n }, /default_queue_timeout_micros must be positive; got -1/);
+});

@@ -242,3 +242,20 @@ test('no timer is left armed once the queue is empty', { timeout: 20_000 }, asyn
   assert.equal(timerCount(), timersBefore);
   await batcher.close();
 });
+
+test('defaultQueueTimeoutMs applies to requests that give none; queueTimeoutMs 0 opts out', { timeout: 20_000 }, async () => {
+  const g = gate();
+  const rec = recordingRun(addOne, (call) => (call === rec.calls[0] ? g.wait() : undefined));
+  const batcher = new DynamicBatcher('m:1', options({ maxBatchSize: 1, defaultQueueTimeoutMs: 100 }), rec.run);
+  const blocker = batcher.submit({ x: floatRows(1, 2) });
+  await g.started;
+  const patient = settle(batcher.submit({ x: floatRows(1, 2) }, { queueTimeoutMs: 0 }));
+  const { error } = await settle(batcher.submit({ x: floatRows(1, 2) }));
+  assert.ok(error instanceof DeadlineExceededError, String(error));
+  assert.match(error.message, /timed out in the queue after \d+ ms \(queue timeout 100 ms/);
+  assert.equal(batcher.queuedRows, 1, 'the opted-out request is still queued');
+  g.open();
+  await blocker;
+  assert.equal((await patient).error, undefined);
+  await batcher.close();
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
 
@@ -15,14 +16,36 @@ export interface RuntimeOptions {
 }
 
 /**
- * One instance using every core is fastest for batched work on small hosts: two sessions on two
- * cores just contend. Larger hosts get two instances splitting the cores, so one batch's
- * preparation overlaps another's compute.
+ * Cores this process may keep busy: its CPU affinity (availableParallelism) capped by a cgroup v2
+ * CPU quota, which containers set and Node 20's libuv does not look at. Sizing threads to the
+ * affinity alone would oversubscribe a container limited to fewer cores.
  */
-export function defaultRuntimeOptions(cores = availableParallelism()): RuntimeOptions {
+export function usableCores(cpuMaxFile = '/sys/fs/cgroup/cpu.max'): number {
+  const cores = availableParallelism();
+  let text: string;
+  try {
+    text = readFileSync(cpuMaxFile, 'utf8');
+  } catch {
+    return cores; // no cgroup v2 CPU controller here
+  }
+  const [quota, period] = text.trim().split(/\s+/).map(Number);
+  if (!quota || !period || !Number.isFinite(quota) || !Number.isFinite(period)) return cores; // "max": no quota
+  return Math.max(1, Math.min(cores, Math.ceil(quota / period)));
+}
+
+/**
+ * Below 8 cores runs are single-threaded. onnxruntime's intra-op threads spin while they wait for
+ * each other, and on a shared or loaded host a descheduled thread stalls the whole run. Measured
+ * on the 2-core bench host under load (classifier, in process, items/s at batch 1 / 16 / 64):
+ * 2 threads 179-307 / 266-297 / 302, 1 thread 742-755 / 721-851 / 544 (docs/performance.md,
+ * "Thread defaults"). onnxruntime-node runs block the JS thread, so runs in one process never
+ * overlap and a second core serves other work (gRPC, the client) instead. From 8 cores two
+ * instances split the cores, so one request still gets many threads.
+ */
+export function defaultRuntimeOptions(cores = usableCores()): RuntimeOptions {
   const instances = cores >= 8 ? 2 : 1;
   return {
-    intraOpThreads: Math.max(1, Math.floor(cores / instances)),
+    intraOpThreads: cores >= 8 ? Math.floor(cores / instances) : 1,
     interOpThreads: 1,
     graphOptimizationLevel: 'all',
     executionProviders: ['cpu'],

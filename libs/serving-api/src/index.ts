@@ -2,3 +2,4 @@ export * from './serving-backend.js';
 export * from './model-spec.js';
 export * from './grpc/grpc-server.js';
 export * from './grpc/grpc-services.js';
+export * from './batching-headers.js';

@@ -19,6 +19,10 @@ import type {
 export interface CallContext {
   /** Absolute deadline in epoch milliseconds; undefined when the client set none. */
   deadline?: number;
+  /** Batch-queue priority level from the x-maas-priority header (1 = highest); undefined: the model's default. */
+  priority?: number;
+  /** Longest wait in the batch queue from the x-maas-queue-timeout-ms header; undefined: the model's default. */
+  queueTimeoutMs?: number;
 }
 
 /**

@@ -29,6 +29,10 @@ export {
 export {
   parseModelServerConfig,
   parseBatchingParameters,
+  parseServingBatchingParameters,
+  SERVING_BATCHING_PARAMETERS_SCHEMA,
+  type BatchingParametersExtensions,
+  type ServingBatchingParameters,
   parseMonitoringConfig,
   MODEL_SERVER_CONFIG_SCHEMA,
   MODEL_CONFIG_LIST_SCHEMA,

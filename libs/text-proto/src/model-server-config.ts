@@ -15,7 +15,7 @@ import {
   type SamplingConfig,
   type SamplingConfig_PerTaskSamplingConfig,
 } from '@maas/protos';
-import { any, enumOf, mapOf, message, messageSchema, parseMessage, scalar, wrapper, type EnumSchema } from './schema.js';
+import { any, enumOf, mapOf, message, messageSchema, parseMessage, scalar, wrapper, type EnumSchema, type FieldSchema } from './schema.js';
 
 /**
  * Schemas of the TF Serving config files read as text format (shared/spec §3.13, §8, §10), and their
@@ -106,6 +106,34 @@ export const BATCHING_PARAMETERS_SCHEMA = messageSchema<BatchingParameters>('ten
   { name: 'max_execution_batch_size', key: 'maxExecutionBatchSize', type: wrapper('int64') },
 ]);
 
+/**
+ * MaaS's Triton-style additions to BatchingParameters. TF Serving's proto has no such fields, so a
+ * file that sets them is MaaS-only; a file without them reads exactly as TF Serving reads it.
+ */
+export interface BatchingParametersExtensions {
+  /** Launch a batch at once when this many rows are queued (Triton's preferred_batch_size). */
+  preferredBatchSizes: bigint[];
+  /** Priority levels, each with its own bounded queue; 1 is the highest. */
+  priorityLevels: bigint | undefined;
+  /** Level of requests that name none (x-maas-priority). */
+  defaultPriorityLevel: bigint | undefined;
+  /** Queue timeout of requests that name none (x-maas-queue-timeout-ms); 0 or unset: none. */
+  defaultQueueTimeoutMicros: bigint | undefined;
+  /** Status of the answer when a queue is full: UNAVAILABLE (TF Serving's) or RESOURCE_EXHAUSTED. */
+  overloadStatus: string | undefined;
+}
+
+export type ServingBatchingParameters = BatchingParameters & BatchingParametersExtensions;
+
+export const SERVING_BATCHING_PARAMETERS_SCHEMA = messageSchema<ServingBatchingParameters>('tensorflow.serving.BatchingParameters', [
+  ...(BATCHING_PARAMETERS_SCHEMA.fields as unknown as ReadonlyArray<FieldSchema<ServingBatchingParameters>>),
+  { name: 'preferred_batch_sizes', key: 'preferredBatchSizes', type: scalar('int64'), repeated: true },
+  { name: 'priority_levels', key: 'priorityLevels', type: wrapper('int64') },
+  { name: 'default_priority_level', key: 'defaultPriorityLevel', type: wrapper('int64') },
+  { name: 'default_queue_timeout_micros', key: 'defaultQueueTimeoutMicros', type: wrapper('int64') },
+  { name: 'overload_status', key: 'overloadStatus', type: wrapper('string') },
+]);
+
 export const PROMETHEUS_CONFIG_SCHEMA = messageSchema<PrometheusConfig>('tensorflow.serving.PrometheusConfig', [
   { name: 'enable', key: 'enable', type: scalar('bool') },
   { name: 'path', key: 'path', type: scalar('string') },
@@ -128,6 +156,11 @@ export function parseModelServerConfig(text: string): ModelServerConfig {
 /** Parses a `--batching_parameters_file` or a per-model `batching_params.pbtxt` (text-format BatchingParameters). */
 export function parseBatchingParameters(text: string): BatchingParameters {
   return parseMessage(text, BATCHING_PARAMETERS_SCHEMA);
+}
+
+/** Parses a batching parameters file as `maas` reads it: TF Serving's fields plus BatchingParametersExtensions. */
+export function parseServingBatchingParameters(text: string): ServingBatchingParameters {
+  return parseMessage(text, SERVING_BATCHING_PARAMETERS_SCHEMA);
 }
 
 /** Parses a `--monitoring_config_file` (text-format MonitoringConfig). */

@@ -8,6 +8,7 @@ import {
   defaultMessage,
   parseBatchingParameters,
   parseMonitoringConfig,
+  parseServingBatchingParameters,
 } from '../src/index.js';
 import { assertTextFormatError } from './helpers.js';
 
@@ -105,4 +106,33 @@ test('monitoring errors point at the offending token', () => {
     () => parseMonitoringConfig('prometheus_config { enable: true path: 42 }'),
     1, 40, /field "path" .*expected a string but found number 42$/,
   );
+});
+
+test("maas's batching file adds Triton-style fields; TF Serving's schema still refuses them", () => {
+  const text = `
+    max_batch_size { value: 32 }
+    preferred_batch_sizes: [8, 16]
+    priority_levels { value: 3 }
+    default_priority_level { value: 2 }
+    default_queue_timeout_micros { value: 500000 }
+    overload_status { value: "RESOURCE_EXHAUSTED" }
+  `;
+  assert.deepEqual(parseServingBatchingParameters(text), {
+    ...batching({ maxBatchSize: 32n }),
+    preferredBatchSizes: [8n, 16n],
+    priorityLevels: 3n,
+    defaultPriorityLevel: 2n,
+    defaultQueueTimeoutMicros: 500000n,
+    overloadStatus: 'RESOURCE_EXHAUSTED',
+  });
+  assert.deepEqual(parseServingBatchingParameters('max_batch_size { value: 4 }'), {
+    ...batching({ maxBatchSize: 4n }),
+    preferredBatchSizes: [],
+    priorityLevels: undefined,
+    defaultPriorityLevel: undefined,
+    defaultQueueTimeoutMicros: undefined,
+    overloadStatus: undefined,
+  });
+  assert.throws(() => parseBatchingParameters('priority_levels { value: 2 }'), /has no field named "priority_levels"/);
+  assert.throws(() => parseServingBatchingParameters('priority_level { value: 2 }'), /has no field named "priority_level"/);
 });

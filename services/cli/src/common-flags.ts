@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { defaultRuntimeOptions, type RuntimeOptions } from '@maas/onnx-runtime';
+import { defaultRuntimeOptions, usableCores, type RuntimeOptions } from '@maas/onnx-runtime';
 import { resolve } from 'node:path';
 import { childLocation, uriScheme } from '@maas/model-store';
 import type { ModelServerConfig } from '@maas/protos';
 import { batchingOptionsFromParameters } from '@maas/batching';
 import { readModelServerConfig } from '@maas/registry';
-import { parseBatchingParameters, parseMonitoringConfig, TextFormatError } from '@maas/text-proto';
+import { parseMonitoringConfig, parseServingBatchingParameters, TextFormatError } from '@maas/text-proto';
 import { enableTfServingMetrics, serveMetrics, tfServingMetricsPage, type Logger, type MetricsServer } from '@maas/telemetry';
 import type { BatchingConfig } from '@maas/worker';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@maas/serving-api';
@@ -51,7 +50,7 @@ export const CLUSTER_FLAGS: Record<string, FlagSpec> = {
 /** How sessions are built on this host (a model's <base_path>/runtime.json overrides per model). */
 export const RUNTIME_FLAGS: Record<string, FlagSpec> = {
   execution_providers: { type: 'string', default: 'cpu', help: "ordered onnxruntime providers, e.g. 'webgpu,cpu', or 'auto' (fastest that agrees with cpu)" },
-  intra_op_threads: { type: 'int', help: 'threads per run inside an operator (default: cores / session instances)' },
+  intra_op_threads: { type: 'int', help: 'threads per run inside an operator (default: 1 below 8 cores, else cores / session instances)' },
   session_instances: { type: 'int', help: 'sessions per model version (default: 1, or 2 on 8+ cores)' },
 };
 
@@ -61,7 +60,10 @@ export function runtimeOptionsFrom(flags: FlagValues): RuntimeOptions {
   return {
     ...defaults,
     instances,
-    intraOpThreads: (flags.intra_op_threads as number | undefined) ?? Math.max(1, Math.floor(availableParallelism() / instances)),
+    // Instances asked for without threads split the cores between them.
+    intraOpThreads:
+      (flags.intra_op_threads as number | undefined) ??
+      (flags.session_instances === undefined ? defaults.intraOpThreads : Math.max(1, Math.floor(usableCores() / instances))),
     executionProviders: String(flags.execution_providers).split(',').map((p) => p.trim()).filter(Boolean),
   };
 }
@@ -69,7 +71,7 @@ export function runtimeOptionsFrom(flags: FlagValues): RuntimeOptions {
 /** TF Serving's batching switches (shared/spec §8). */
 export const BATCHING_FLAGS: Record<string, FlagSpec> = {
   enable_batching: { type: 'bool', default: false, help: 'batch requests dynamically per model version' },
-  batching_parameters_file: { type: 'string', help: 'text-format BatchingParameters (needs --enable_batching)' },
+  batching_parameters_file: { type: 'string', help: 'text-format BatchingParameters plus MaaS extensions (docs/batching.md; needs --enable_batching)' },
   enable_per_model_batching_parameters: { type: 'bool', default: false, help: "read batching_params.pbtxt in each version directory" },
 };
 
@@ -87,7 +89,12 @@ export async function batchingConfigFrom(flags: FlagValues): Promise<BatchingCon
     });
   }
   try {
-    return { options: batchingOptionsFromParameters(parseBatchingParameters(text)), perModel: flags.enable_per_model_batching_parameters as boolean };
+    const params = parseServingBatchingParameters(text);
+    return {
+      options: batchingOptionsFromParameters(params),
+      perModel: flags.enable_per_model_batching_parameters as boolean,
+      fixedBatchThreads: params.numBatchThreads !== undefined,
+    };
   } catch (error) {
     if (error instanceof TextFormatError) throw new FlagError(`${file}: ${error.message}`);
     throw error;

@@ -1,8 +1,9 @@
 import { batchingOptionsFromParameters, DynamicBatcher, requestRows, type BatchingOptions } from '@maas/batching';
+import { InvalidArgumentError } from '@maas/errors';
 import type { OnnxModel, TensorMap } from '@maas/onnx-runtime';
 import { parentLocation, sharedModelStore } from '@maas/model-store';
-import type { CallContext } from '@maas/serving-api';
-import { parseBatchingParameters } from '@maas/text-proto';
+import { PRIORITY_HEADER, type CallContext } from '@maas/serving-api';
+import { parseServingBatchingParameters } from '@maas/text-proto';
 import { batchMember, runBatch, runCompute, type BatchMember, type RunTarget } from '@maas/telemetry';
 
 /** How a loaded version executes requests: straight onnxruntime runs, or through a dynamic batcher. */
@@ -18,6 +19,12 @@ export interface BatchingConfig {
   options: BatchingOptions;
   /** --enable_per_model_batching_parameters: a version directory's batching_params.pbtxt overrides. */
   perModel: boolean;
+  /**
+   * num_batch_threads was set in the file. Otherwise a version runs one batch at a time (not TF
+   * Serving's one per core): onnxruntime-node runs block the JS thread, so a second batch could not
+   * overlap the first; it would only leave earlier, and smaller, than the queue allows.
+   */
+  fixedBatchThreads?: boolean;
 }
 
 export const PER_MODEL_BATCHING_FILE = 'batching_params.pbtxt';
@@ -31,6 +38,7 @@ function direct(model: OnnxModel, target: RunTarget): VersionRunner {
  * asked for (what output_filter costs under batching).
  */
 function batched(model: OnnxModel, options: BatchingOptions, target: RunTarget): VersionRunner {
+  const levels = options.priorityLevels;
   const allOutputs = model.signature.outputs.map((o) => o.name);
   // Each request's tag is where its trace is, so the batch shows up in every trace it serves.
   const batcher = new DynamicBatcher(model.label, options, (feeds, padded, members) =>
@@ -38,7 +46,15 @@ function batched(model: OnnxModel, options: BatchingOptions, target: RunTarget):
   );
   return {
     async run(feeds, outputNames, context) {
-      const results = await batcher.submit(feeds, { deadline: context.deadline, tag: batchMember(requestRows(feeds)) });
+      if (context.priority !== undefined && context.priority > levels) {
+        throw new InvalidArgumentError(`${PRIORITY_HEADER} ${context.priority} is out of range [1, ${levels}] for model ${model.label}`);
+      }
+      const results = await batcher.submit(feeds, {
+        deadline: context.deadline,
+        priority: context.priority,
+        queueTimeoutMs: context.queueTimeoutMs,
+        tag: batchMember(requestRows(feeds)),
+      });
       return Object.fromEntries(outputNames.map((name) => [name, results[name]!]));
     },
     queuedRows: () => batcher.queuedRows,
@@ -50,7 +66,7 @@ function batched(model: OnnxModel, options: BatchingOptions, target: RunTarget):
 async function perModelOptions(modelFile: string, global: BatchingOptions): Promise<BatchingOptions> {
   const text = await sharedModelStore().readText(parentLocation(modelFile), PER_MODEL_BATCHING_FILE);
   if (text === undefined) return global;
-  return batchingOptionsFromParameters(parseBatchingParameters(text), { numBatchThreads: global.numBatchThreads });
+  return batchingOptionsFromParameters(parseServingBatchingParameters(text), { numBatchThreads: global.numBatchThreads });
 }
 
 /** `servable` names the version in traces and metrics. */
@@ -63,5 +79,5 @@ export async function runnerFor(
   const target: RunTarget = { model: servable.name, version: servable.version, api: 'Predict' };
   if (!batching) return direct(model, target);
   const options = batching.perModel ? await perModelOptions(modelFile, batching.options) : batching.options;
-  return batched(model, options, target);
+  return batched(model, batching.fixedBatchThreads ? options : { ...options, numBatchThreads: 1 }, target);
 }

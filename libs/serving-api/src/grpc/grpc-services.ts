@@ -1,4 +1,5 @@
 import {
+  type Metadata,
   type MethodDefinition,
   type Server,
   type ServerUnaryCall,
@@ -19,6 +20,7 @@ import {
 } from '@maas/protos';
 import { InvalidArgumentError, toGrpcError } from '@maas/errors';
 import { recordGrpcCall } from '@maas/telemetry';
+import { batchingHintsFrom } from '../batching-headers.js';
 import type { CallContext, ServingBackend } from '../serving-backend.js';
 
 /** A request body that did not parse: answered INVALID_ARGUMENT instead of grpc-js's INTERNAL. */
@@ -71,10 +73,18 @@ export function hardened(service: Record<string, AnyMethod>): ServiceDefinition 
   return definition as ServiceDefinition;
 }
 
-function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
+/** The first value of a text metadata entry. */
+export function metadataText(metadata: Metadata, name: string): string | undefined {
+  const value = metadata.get(name)[0];
+  return value === undefined ? undefined : value.toString();
+}
+
+/** Deadline and batching hints of the call; INVALID_ARGUMENT for malformed hint metadata. */
+export function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
   const deadline = call.getDeadline();
   const millis = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(millis) ? { deadline: millis } : {};
+  const hints = batchingHintsFrom((name) => metadataText(call.metadata, name));
+  return Number.isFinite(millis) ? { deadline: millis, ...hints } : hints;
 }
 
 type BackendMethod = (request: never, context: CallContext) => Promise<unknown>;
@@ -87,7 +97,7 @@ export function unary(handler: BackendMethod) {
     const answer =
       request instanceof UndecodableRequest
         ? Promise.reject(new InvalidArgumentError(`${request.method}: request is not a valid protobuf message: ${request.reason}`))
-        : handler(request as never, contextOf(call));
+        : Promise.resolve().then(() => handler(request as never, contextOf(call)));
     answer.then(
       (response) => {
         recordGrpcCall(call.getPath(), request, response, 0, (performance.now() - started) / 1000);

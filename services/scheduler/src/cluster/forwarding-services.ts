@@ -1,6 +1,7 @@
 import type { Server, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { PredictionServiceService, type ModelSpec } from '@maas/protos';
 import { toGrpcError } from '@maas/errors';
+import { batchingHintsFrom, metadataText } from '@maas/serving-api';
 import { recordGrpcCall } from '@maas/telemetry';
 import { peekModelSpec } from './peek-model-spec.js';
 import type { Router } from './router.js';
@@ -42,7 +43,11 @@ export function addForwardedPredictionService(server: Server, router: Router): v
       let spec: ModelSpec | undefined;
       const seconds = () => (performance.now() - started) / 1000;
       Promise.resolve()
-        .then(() => router.forward(method.path, call.request, (spec = peekModelSpec(call.request, specPath)), Number.isFinite(millis) ? millis : undefined))
+        .then(() => {
+          spec = peekModelSpec(call.request, specPath);
+          const hints = batchingHintsFrom((name) => metadataText(call.metadata, name));
+          return router.forward(method.path, call.request, spec, Number.isFinite(millis) ? millis : undefined, hints);
+        })
         .then(
           (response) => {
             const answered = peekModelSpec(response, RESPONSE_SPEC_PATHS[key as keyof typeof RESPONSE_SPEC_PATHS]);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import type { RestCall, RestGuard, RestTls } from '@maas/auth';
 import { asServingError, httpStatusFor } from '@maas/errors';
-import type { CallContext, ServingBackend } from '@maas/serving-api';
+import { batchingHintsFrom, type CallContext, type ServingBackend } from '@maas/serving-api';
 import { recordRestCall, traceHttpRequest } from '@maas/telemetry';
 import * as handlers from './handlers.js';
 import { HttpError, readRequestBody } from './request-body.js';
@@ -69,7 +69,8 @@ function isPreflight(request: IncomingMessage): boolean {
 }
 
 async function answer(backend: ServingBackend, route: Route, request: IncomingMessage, options: RestServerOptions): Promise<string | Buffer> {
-  const context: CallContext = { deadline: Date.now() + (options.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS) };
+  const header = (name: string) => [request.headers[name]].flat()[0];
+  const context: CallContext = { deadline: Date.now() + (options.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS), ...batchingHintsFrom(header) };
   switch (route.kind) {
     case 'status':
       return handlers.getStatus(backend, route.spec, context);
