@@ -6,6 +6,7 @@ import ort from 'onnxruntime-node';
 import { OnnxModel } from '@maas/onnx-runtime';
 import { summarizeLatencies, spread, SampleBuffer } from './stats.js';
 import { elementsPerItem, inputValues, workload as workloadOf, type WorkloadRef } from './workloads.js';
+import { runChildJob } from './child-job.js';
 
 export interface ComputeJob {
   workload: WorkloadRef;
@@ -74,15 +75,4 @@ async function sweep(job: ComputeJob): Promise<ComputeResult> {
   return { points, best };
 }
 
-const arg = process.argv[2];
-if (!arg) {
-  console.error('usage: compute-limit.ts <ComputeJob JSON>');
-  process.exit(2);
-}
-sweep(JSON.parse(arg) as ComputeJob).then(
-  (result) => console.log(JSON.stringify(result)),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runChildJob('compute-limit.ts', (job: ComputeJob) => sweep(job));

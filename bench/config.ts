@@ -33,6 +33,8 @@ export interface BenchSettings {
   soakConcurrency: number;
   /** Only the soak: no compute limits, no served scenarios (a long soak can run beside other work). */
   soakOnly: boolean;
+  /** Also the cluster scenarios (scheduler hop, scale-out): always in a full run, on request in a quick one. */
+  cluster: boolean;
   /** Bounds every round by count too. */
   maxRequestsPerRound: number;
   timeoutMs: number;
@@ -41,8 +43,9 @@ export interface BenchSettings {
   markdown: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--soak N] [--soak-only] [--soak-concurrency N] [--batch-threads N] [--markdown]
-  --quick            short rounds and fewer points (under 2 minutes)
+const USAGE = `usage: npm run bench -- [--quick] [--cluster] [--soak N] [--soak-only] [--soak-concurrency N] [--batch-threads N] [--markdown]
+  --quick            short rounds and fewer points (under 2 minutes), no cluster scenarios
+  --cluster          with --quick: also the cluster scenarios (about 75 s more)
   --soak N           also run N requests against one server and report its RSS drift
                      (full run default: 200000, or 4 minutes if that comes first;
                      --soak 1000000 is the issue's 1M target; --soak 0 skips)
@@ -60,6 +63,7 @@ function parse(argv: string[]) {
       args: argv,
       options: {
         quick: { type: 'boolean', default: false },
+        cluster: { type: 'boolean', default: false },
         soak: { type: 'string' },
         'soak-only': { type: 'boolean', default: false },
         'soak-concurrency': { type: 'string', default: '32' },
@@ -106,6 +110,7 @@ export function parseSettings(argv: string[]): BenchSettings {
     soakSampleMs: 1000,
     soakConcurrency: Math.max(1, int('soak-concurrency', values['soak-concurrency'])),
     soakOnly,
+    cluster: !quick || values.cluster,
     maxRequestsPerRound: 1_000_000,
     timeoutMs: 30_000,
     resultsDir: fileURLToPath(new URL('./results', import.meta.url)),

@@ -117,10 +117,12 @@ async function main(): Promise<void> {
     else {
       soakReport = await fullRun(ctx, flags, helpNote);
       // 4. The cluster last (scheduler hop, scale-out), on clusters of its own.
-      cluster = await clusterScenarios(ctx).catch((error: unknown) => {
-        ctx.notes.push(`cluster scenarios failed: ${startError(error)}`);
-        return cluster;
-      });
+      if (settings.cluster) {
+        cluster = await clusterScenarios(ctx).catch((error: unknown) => {
+          ctx.notes.push(`cluster scenarios failed: ${startError(error)}`);
+          return cluster;
+        });
+      }
     }
   } finally {
     await ctx.generator.close();

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { defaultRuntimeOptions, OnnxModel } from '@maas/onnx-runtime';
 import { elementsPerItem, inputValues, workload as workloadOf, type WorkloadRef } from '../../workloads.js';
+import { runChildJob } from '../../child-job.js';
 
 export interface CeilingJob {
   workload: WorkloadRef;
@@ -54,15 +55,4 @@ async function measure(job: CeilingJob): Promise<CeilingResult> {
   return { points };
 }
 
-const arg = process.argv[2];
-if (!arg) {
-  console.error('usage: compute-ceiling.ts <CeilingJob JSON>');
-  process.exit(2);
-}
-measure(JSON.parse(arg) as CeilingJob).then(
-  (result) => console.log(JSON.stringify(result)),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runChildJob('compute-ceiling.ts', (job: CeilingJob) => measure(job));
