@@ -45,8 +45,8 @@ async function sweep(job: ComputeJob): Promise<ComputeResult> {
         const latencies = new SampleBuffer(job.maxRunsPerRound);
         const start = performance.now();
         const end = start + seconds * 1000;
-        // Sequential runs, as in maas: onnxruntime-node runs block the JS thread, so runs in one
-        // process never overlap; the session's intra-op threads are what use more cores.
+        // Sequential runs, as in maas: one session runs one batch at a time; the session's
+        // intra-op threads are what use more cores.
         while (performance.now() < end && !latencies.full) {
           const t = performance.now();
           await model.run(feeds, [workload.output]);

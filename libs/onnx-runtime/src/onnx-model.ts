@@ -5,12 +5,12 @@ import { AUTO_PROVIDER, chooseProvider } from './provider-choice.js';
 import { zeroFeeds } from './zero-feeds.js';
 import { defaultRuntimeOptions, sessionOptionsFor, type RuntimeOptions } from './runtime-options.js';
 import { runError } from './run-errors.js';
+import { SessionThread } from './session-thread.js';
 import { signatureFromSession, type ModelSignature } from './signature.js';
 
 export type TensorMap = Record<string, ort.Tensor>;
 
-
-/** One model version loaded into one or more onnxruntime sessions. */
+/** One model version loaded into one or more onnxruntime sessions, each on its own thread (see SessionThread). */
 export class OnnxModel {
   private readonly busy: number[];
 
@@ -18,7 +18,7 @@ export class OnnxModel {
     /** "name:version", used in messages. */
     readonly label: string,
     readonly signature: ModelSignature,
-    private readonly sessions: ort.InferenceSession[],
+    private readonly sessions: SessionThread[],
     /** The execution provider the sessions were built for (onnxruntime may still run some nodes on cpu). */
     readonly provider: string,
   ) {
@@ -28,12 +28,12 @@ export class OnnxModel {
   /** `executionProviders: ['auto']` picks the fastest usable provider that agrees with cpu (see chooseProvider). */
   static async load(file: string, label: string, options: RuntimeOptions = defaultRuntimeOptions()): Promise<OnnxModel> {
     const bytes = await readFile(file);
-    const sessions: ort.InferenceSession[] = [];
+    const sessions: SessionThread[] = [];
     try {
       const providers = options.executionProviders.includes(AUTO_PROVIDER) ? await chooseProvider(bytes, options) : options.executionProviders;
       const sessionOptions = sessionOptionsFor({ ...options, executionProviders: providers });
       for (let i = 0; i < Math.max(1, options.instances); i++) {
-        sessions.push(await ort.InferenceSession.create(bytes, sessionOptions));
+        sessions.push(await SessionThread.start(bytes, sessionOptions));
       }
       return new OnnxModel(label, signatureFromSession(sessions[0]!, file), sessions, providers[0] ?? 'cpu');
     } catch (error) {

@@ -38,9 +38,9 @@ export function usableCores(cpuMaxFile = '/sys/fs/cgroup/cpu.max'): number {
  * each other, and on a shared or loaded host a descheduled thread stalls the whole run. Measured
  * on the 2-core bench host under load (classifier, in process, items/s at batch 1 / 16 / 64):
  * 2 threads 179-307 / 266-297 / 302, 1 thread 742-755 / 721-851 / 544 (docs/performance.md,
- * "Thread defaults"). onnxruntime-node runs block the JS thread, so runs in one process never
- * overlap and a second core serves other work (gRPC, the client) instead. From 8 cores two
- * instances split the cores, so one request still gets many threads.
+ * "Thread defaults"). Each session runs on a thread of its own (SessionThread), so the second core
+ * receives and answers requests while the first computes. From 8 cores two instances split the
+ * cores, so one request still gets many threads.
  */
 export function defaultRuntimeOptions(cores = usableCores()): RuntimeOptions {
   const instances = cores >= 8 ? 2 : 1;

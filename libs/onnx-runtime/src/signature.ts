@@ -33,7 +33,7 @@ function specFrom(meta: InferenceSession.ValueMetadata, file: string): TensorSpe
 }
 
 /** The `serving_default` signature of an ONNX graph: graph inputs and outputs under their own names. */
-export function signatureFromSession(session: InferenceSession, file: string): ModelSignature {
+export function signatureFromSession(session: Pick<InferenceSession, 'inputMetadata' | 'outputMetadata'>, file: string): ModelSignature {
   return {
     inputs: session.inputMetadata.map((meta) => specFrom(meta, file)),
     outputs: session.outputMetadata.map((meta) => specFrom(meta, file)),

@@ -21,8 +21,8 @@ export interface BatchingConfig {
   perModel: boolean;
   /**
    * num_batch_threads was set in the file. Otherwise a version runs one batch at a time (not TF
-   * Serving's one per core): onnxruntime-node runs block the JS thread, so a second batch could not
-   * overlap the first; it would only leave earlier, and smaller, than the queue allows.
+   * Serving's one per core): a session runs one batch at a time on its thread, so a second batch
+   * could not overlap the first; it would only leave earlier, and smaller, than the queue allows.
    */
   fixedBatchThreads?: boolean;
 }
