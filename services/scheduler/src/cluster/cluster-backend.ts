@@ -20,8 +20,14 @@ import { clusterModelStatus, type ClusterState } from '@maas/cluster-state';
 import type { CallContext, ServingBackend } from '@maas/serving-api';
 import type { Router } from './router.js';
 import type { WorkerView } from './worker-view.js';
+import { ShortLivedCache } from './short-lived-cache.js';
 
 const PREDICTION = '/tensorflow.serving.PredictionService';
+/**
+ * How long a model's metadata answer is reused. Every REST predict asks for the signature first;
+ * without this each would cost a second hop to a worker. A version switch shows within this time.
+ */
+const METADATA_TTL_MS = 1000;
 
 /** What ts-proto generates for each message type. */
 interface MessageCodec<T> {
@@ -34,6 +40,8 @@ interface MessageCodec<T> {
  * front end, ModelService). gRPC PredictionService calls skip this and forward bytes directly.
  */
 export class ClusterBackend implements ServingBackend {
+  private readonly metadata = new ShortLivedCache<GetModelMetadataResponse>(METADATA_TTL_MS);
+
   constructor(
     private readonly router: Router,
     private readonly view: WorkerView,
@@ -57,8 +65,11 @@ export class ClusterBackend implements ServingBackend {
   }
 
   getModelMetadata(request: GetModelMetadataRequest, context: CallContext): Promise<GetModelMetadataResponse> {
+    const key = Buffer.from(GetModelMetadataRequest.encode(request).finish()).toString('latin1');
     // Metadata is not batched: the batching hints stay behind.
-    return this.forward('GetModelMetadata', GetModelMetadataRequest, GetModelMetadataResponse, request, request.modelSpec, { deadline: context.deadline });
+    return this.metadata.get(key, () =>
+      this.forward('GetModelMetadata', GetModelMetadataRequest, GetModelMetadataResponse, request, request.modelSpec, { deadline: context.deadline }),
+    );
   }
 
   /** Encodes a PredictionService request, routes it to a replica of `spec`'s model and decodes the answer. */
