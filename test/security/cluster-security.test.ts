@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentials, status } from '@grpc/grpc-js';
 import { DataType, DescribeClusterRequest, DescribeClusterResponse, ListBatchJobsRequest, PredictRequest, ReloadConfigRequest, SetReplicasRequest, SubmitBatchJobRequest } from '@maas/protos';
-import { MAAS_BIN, startLocalRedis, type LocalRedis } from '@maas/cli';
+import { startLocalRedis, type LocalRedis } from '@maas/cli';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
-import { KEYS, bearer, replaceFile, sslConfigText, TestCa, writeAuthConfig } from './fixtures.js';
+import { KEYS, bearer, replaceFile, runMaasBatch, sslConfigText, TestCa, writeAuthConfig } from './fixtures.js';
 import { RawClient, codeName, type RawOutcome } from './raw-grpc.js';
 
 /*
@@ -124,17 +122,7 @@ describe('cluster with auth and mTLS between roles', () => {
   });
 
   test('maas batch sends --token (or $MAAS_TOKEN) as its bearer credentials', async () => {
-    const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-      const child = spawn(process.execPath, [MAAS_BIN, 'batch', 'list', `--scheduler=127.0.0.1:${scheduler.grpcPort}`, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, MAAS_TOKEN: '', ...env },
-      });
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      const [code] = (await once(child, 'exit')) as [number];
-      return { code, output };
-    };
+    const run = (args: string[], env?: NodeJS.ProcessEnv) => runMaasBatch(['list', `--scheduler=127.0.0.1:${scheduler.grpcPort}`, ...args], env);
     const anonymous = await run([]);
     assert.notEqual(anonymous.code, 0);
     assert.match(anonymous.output, /Missing credentials/);

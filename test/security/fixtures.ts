@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAAS_BIN } from '@maas/cli';
 
 /** Keys every security test uses; the config stores only their SHA-256 where it can. */
 export const KEYS = { reader: 'reader-key-0123456789', ops: 'ops-key-0123456789', service: 'service-key-0123456789' };
@@ -68,4 +70,14 @@ export function sslConfigText(identity: Certificate, ca: string | undefined, cli
 export function replaceFile(path: string, text: string): void {
   writeFileSync(`${path}.next`, text);
   renameSync(`${path}.next`, path);
+}
+
+/** Runs `maas batch ARGS` to its end, with $MAAS_TOKEN cleared unless `env` sets it: its exit code and stdout+stderr. */
+export async function runMaasBatch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
+  const child = spawn(process.execPath, [MAAS_BIN, 'batch', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MAAS_TOKEN: '', ...env } });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, output };
 }

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { credentials, status } from '@grpc/grpc-js';
 import { DataType, PredictRequest } from '@maas/protos';
 import { addConstantModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
-import { replaceFile, sslConfigText, TestCa, type Certificate } from './fixtures.js';
+import { replaceFile, runMaasBatch, sslConfigText, TestCa, type Certificate } from './fixtures.js';
 import { RawClient, codeName, type RawOutcome } from './raw-grpc.js';
 
 /*
@@ -143,5 +143,24 @@ describe('mTLS: client_verify', () => {
     }
     assert.equal((await restGet(server.restPort!, '/v1/models/adder', ca.ca.cert, ca.issue('rest-client'))).status, 200);
     await assert.rejects(restGet(server.restPort!, '/v1/models/adder', ca.ca.cert));
+  });
+
+  test('maas batch speaks TLS with --ssl_ca_file and presents --ssl_cert_file/--ssl_key_file', async () => {
+    const caFile = join(dir, 'batch-ca.pem');
+    const identity = ca.issue('batch-client');
+    const [certFile, keyFile] = [join(dir, 'batch-client.crt'), join(dir, 'batch-client.key')];
+    replaceFile(caFile, ca.ca.cert);
+    replaceFile(certFile, identity.cert);
+    replaceFile(keyFile, identity.key);
+    const target = `--scheduler=127.0.0.1:${server.grpcPort}`;
+    // maas serve has no BatchJobs service: an UNIMPLEMENTED answer means the handshake and the client certificate got through.
+    const withCert = await runMaasBatch(['list', target, `--ssl_ca_file=${caFile}`, `--ssl_cert_file=${certFile}`, `--ssl_key_file=${keyFile}`]);
+    assert.notEqual(withCert.code, 0);
+    assert.match(withCert.output, /does not implement the method \/maas.batch.v1.BatchJobs\/List/);
+    const withoutCert = await runMaasBatch(['list', target, `--ssl_ca_file=${caFile}`]);
+    assert.notEqual(withoutCert.code, 0);
+    assert.doesNotMatch(withoutCert.output, /does not implement/);
+    const half = await runMaasBatch(['list', target, `--ssl_cert_file=${certFile}`]);
+    assert.match(half.output, /give --ssl_cert_file and --ssl_key_file together/);
   });
 });
