@@ -1,5 +1,5 @@
 import { ModelVersionStatus_State as State } from '@maas/protos';
-import type { ModelReport, WorkerReport } from '@maas/cluster-state';
+import { ModelMeter, type ModelReport, type WorkerReport } from '@maas/cluster-state';
 import type { SimModel } from './catalog.js';
 
 /** A request in flight through the simulated cluster. */
@@ -23,66 +23,45 @@ export interface SimRequest {
 /** Recent worker-side latencies kept per replica for its p95. */
 const LATENCY_RING = 64;
 
-/** One replica on a simulated worker, with the counters a real worker's LoadMeter keeps. */
+/** One replica on a simulated worker, counting its load with a real worker's ModelMeter. */
 export class SimReplica {
   state: 'loading' | 'ready' | 'leaving' = 'loading';
-  inFlight = 0;
-  requests = 0;
-  busyMs = 0;
   lastUsedAt: number;
-  private since: number;
-  private readonly latencies = new Float64Array(LATENCY_RING);
-  private readonly finishedAt = new Float64Array(LATENCY_RING);
-  private next = 0;
-  private count = 0;
+  private readonly meter: ModelMeter;
 
   constructor(
     readonly model: SimModel,
     now: number,
   ) {
-    this.since = now;
+    this.meter = new ModelMeter(now, LATENCY_RING);
     this.lastUsedAt = now;
   }
 
-  private advance(now: number): void {
-    this.busyMs += this.inFlight * (now - this.since);
-    this.since = now;
+  get inFlight(): number {
+    return this.meter.inFlight;
   }
 
   begin(now: number): void {
-    this.advance(now);
-    this.inFlight++;
+    this.meter.start(now);
     this.lastUsedAt = now;
   }
 
   finish(now: number, latencyMs: number): void {
-    this.advance(now);
-    this.inFlight--;
-    this.requests++;
-    this.latencies[this.next] = latencyMs;
-    this.finishedAt[this.next] = now;
-    this.next = (this.next + 1) % LATENCY_RING;
-    this.count = Math.min(this.count + 1, LATENCY_RING);
+    this.meter.finish(now, latencyMs);
   }
 
   /** A request that will not finish here (its worker died). */
   abandon(now: number): void {
-    this.advance(now);
-    this.inFlight--;
+    this.meter.abandon(now);
   }
 
   report(now: number, windowMs: number, onGpu: boolean): ModelReport {
-    this.advance(now);
-    const recent: number[] = [];
-    for (let i = 0; i < this.count; i++) if (this.finishedAt[i]! >= now - windowMs) recent.push(this.latencies[i]!);
-    recent.sort((a, b) => a - b);
-    const p95Ms = recent.length > 0 ? recent[Math.min(recent.length - 1, Math.ceil(recent.length * 0.95) - 1)]! : 0;
     const state = this.state === 'loading' ? State.LOADING : this.state === 'ready' ? State.AVAILABLE : State.UNLOADING;
     return {
       name: this.model.name,
       lastUsedAt: this.lastUsedAt,
       versions: [{ version: 1, state, memoryBytes: this.model.memoryBytes, gpuMemoryBytes: onGpu ? this.model.memoryBytes : 0, provider: onGpu ? 'cuda' : 'cpu' }],
-      load: { inFlight: this.inFlight, requests: this.requests, busyMs: this.busyMs, p95Ms, recent: recent.length, windowMs },
+      load: this.meter.snapshot(now, windowMs),
     };
   }
 }

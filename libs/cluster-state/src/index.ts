@@ -4,3 +4,4 @@ export * from './scaling-describe.js';
 export * from './keys.js';
 export * from './cluster-state.js';
 export * from './model-status.js';
+export * from './model-meter.js';
