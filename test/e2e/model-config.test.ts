@@ -9,6 +9,7 @@ import {
   loadTfServingClients,
   makeTempDir,
   startMaas,
+  versionedLoad,
   writeModelVersion,
   type ServeProcess,
   type UnaryError,
@@ -115,22 +116,14 @@ describe('model config file, labels and HandleReloadConfigRequest', () => {
       modelConfig('adder', adderPath, { model_version_policy: { specific: { versions: ['1', '2'] } }, version_labels: { stable: '1', canary: '2' } }),
       modelConfig('doubler', doublerPath, { model_version_policy: { all: {} } }),
     ] } });
-    const failures: string[] = [];
-    let running = true;
-    const load = async () => {
-      for (let i = 0; running && i < 100000; i++) {
-        await predict({ name: 'adder', version_label: 'stable' }).catch((e: Error) => failures.push(e.message));
-      }
-    };
-    const loaders = Promise.all([load(), load()]);
+    const load = versionedLoad(2, async () => (await predict({ name: 'adder', version_label: 'stable' })).version);
     const response = await reload({ model_config_list: { config: [
       modelConfig('adder', adderPath, { model_version_policy: { all: {} }, version_labels: { stable: '1', canary: '3' } }),
       modelConfig('ten', tenPath),
     ] } });
-    running = false;
-    await loaders;
+    await load.stop();
     assert.equal(response.status.error_code, 'OK');
-    assert.deepEqual(failures, []);
+    assert.deepEqual(load.failures, []);
     assert.deepEqual(await predict({ name: 'adder', version_label: 'canary' }), { version: '3', value: 3 });
     assert.deepEqual(await predict({ name: 'ten' }), { version: '7', value: 70 });
     await assert.rejects(predict({ name: 'doubler' }), (e: UnaryError) => e.code === grpc.status.NOT_FOUND);

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, waitFor, writeModelVersion, type ServeProcess, type UnaryError } from '@maas/test-support';
+import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, versionedLoad, waitFor, writeModelVersion, type ServeProcess, type UnaryError } from '@maas/test-support';
 
 type PredictResponse = { outputs: Record<string, { tensor_content: Buffer }>; model_spec: { version: { value: string } } };
 type StatusResponse = { model_version_status: Array<{ version: string; state: string }> };
@@ -63,23 +63,13 @@ describe('version policy and hot loading', () => {
   });
 
   test('a new version is swapped in under load with no failed request', async () => {
-    const seen = new Map<string, number>();
-    const failures: string[] = [];
-    let running = true;
-    const client = async () => {
-      for (let i = 0; running && i < 100000; i++) {
-        try {
-          const response = await predict(i);
-          const version = response.model_spec.version.value;
-          // Each version adds its own number, so the answer proves which model computed it.
-          assert.equal(resultOf(response), i + Number(version));
-          seen.set(version, (seen.get(version) ?? 0) + 1);
-        } catch (error) {
-          failures.push(String((error as Error).message));
-        }
-      }
-    };
-    const clientsDone = Promise.all(Array.from({ length: 4 }, client));
+    const load = versionedLoad(4, async (i) => {
+      const response = await predict(i);
+      const version = response.model_spec.version.value;
+      // Each version adds its own number, so the answer proves which model computed it.
+      assert.equal(resultOf(response), i + Number(version));
+      return version;
+    });
     await new Promise((r) => setTimeout(r, 500));
     publishVersion(basePath, 5, 5);
     await waitFor('version 5 to serve and 3 to unload', async () => {
@@ -87,10 +77,9 @@ describe('version policy and hot loading', () => {
       return states.includes('5:AVAILABLE') && states.includes('3:END');
     });
     await new Promise((r) => setTimeout(r, 300));
-    running = false;
-    await clientsDone;
-    assert.deepEqual(failures, []);
-    assert.ok((seen.get('3') ?? 0) > 0 && (seen.get('5') ?? 0) > 0, `both versions answered: ${JSON.stringify([...seen])}`);
+    await load.stop();
+    assert.deepEqual(load.failures, []);
+    assert.ok((load.seen.get('3') ?? 0) > 0 && (load.seen.get('5') ?? 0) > 0, `both versions answered: ${JSON.stringify([...load.seen])}`);
     assert.equal((await predict(1)).model_spec.version.value, '5');
     assert.deepEqual((await status()).model_version_status.map((s) => [s.version, s.state]), [['5', 'AVAILABLE'], ['3', 'END']]);
   });

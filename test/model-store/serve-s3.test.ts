@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, waitFor, type ServeProcess } from '@maas/test-support';
+import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, versionedLoad, waitFor, type ServeProcess } from '@maas/test-support';
 import { startFakeS3, type FakeS3 } from './fake-s3-server.js';
 
 type PredictResponse = { outputs: Record<string, { tensor_content: Buffer }>; model_spec: { version: { value: string } } };
@@ -55,23 +55,13 @@ describe('maas serve --model_base_path=s3://… against an S3-compatible server'
   });
 
   test('a new version uploaded to the bucket is hot-loaded under load with no failed request', async () => {
-    const seen = new Map<string, number>();
-    const failures: string[] = [];
-    let running = true;
-    const client = async () => {
-      for (let i = 0; running && i < 100000; i++) {
-        try {
-          const response = await predict(i);
-          const version = response.model_spec.version.value;
-          // Each version adds its own number, so the answer proves which model computed it.
-          assert.equal(resultOf(response), i + Number(version));
-          seen.set(version, (seen.get(version) ?? 0) + 1);
-        } catch (error) {
-          failures.push(String((error as Error).message));
-        }
-      }
-    };
-    const clientsDone = Promise.all(Array.from({ length: 4 }, client));
+    const load = versionedLoad(4, async (i) => {
+      const response = await predict(i);
+      const version = response.model_spec.version.value;
+      // Each version adds its own number, so the answer proves which model computed it.
+      assert.equal(resultOf(response), i + Number(version));
+      return version;
+    });
     await new Promise((r) => setTimeout(r, 500));
     s3.put('bucket', modelKey(5), addConstantModel(5));
     await waitFor('version 5 to serve and 1 to unload', async () => {
@@ -79,10 +69,9 @@ describe('maas serve --model_base_path=s3://… against an S3-compatible server'
       return states.includes('5:AVAILABLE') && states.includes('1:END');
     });
     await new Promise((r) => setTimeout(r, 300));
-    running = false;
-    await clientsDone;
-    assert.deepEqual(failures, []);
-    assert.ok((seen.get('1') ?? 0) > 0 && (seen.get('5') ?? 0) > 0, `both versions answered: ${JSON.stringify([...seen])}`);
+    await load.stop();
+    assert.deepEqual(load.failures, []);
+    assert.ok((load.seen.get('1') ?? 0) > 0 && (load.seen.get('5') ?? 0) > 0, `both versions answered: ${JSON.stringify([...load.seen])}`);
     assert.equal((await predict(1)).model_spec.version.value, '5');
     assert.equal(downloads(5), 1);
   });

@@ -3,3 +3,4 @@ export * from './model-dirs.js';
 export * from './serve-process.js';
 export * from './tf-serving-client.js';
 export * from './wait-for.js';
+export * from './versioned-load.js';
