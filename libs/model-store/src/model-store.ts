@@ -1,5 +1,7 @@
 /** The file a version directory must hold to be a version (TF Serving's layout with ONNX in place of a SavedModel). */
 export const MODEL_FILE_NAME = 'model.onnx';
+/** Per-model runtime settings beside the version directories: `<base_path>/runtime.json` (read by workers, and by the scheduler for placement). */
+export const MODEL_RUNTIME_FILE = 'runtime.json';
 
 /** A model file onnxruntime can open, and what it holds. */
 export interface LocalModel {

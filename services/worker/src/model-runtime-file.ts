@@ -1,9 +1,6 @@
 import { FailedPreconditionError } from '@maas/errors';
-import { childLocation, sharedModelStore } from '@maas/model-store';
+import { childLocation, MODEL_RUNTIME_FILE, sharedModelStore } from '@maas/model-store';
 import type { RuntimeOptions } from '@maas/onnx-runtime';
-
-/** Per-model runtime settings beside the version directories: `<base_path>/runtime.json`. */
-export const MODEL_RUNTIME_FILE = 'runtime.json';
 
 interface RuntimeFile {
   /** Ordered preference, or ["auto"]. */

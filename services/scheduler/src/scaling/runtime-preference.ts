@@ -1,7 +1,4 @@
-import { sharedModelStore } from '@maas/model-store';
-
-/** A model's runtime settings file beside its versions (read by workers: services/worker/src/model-runtime-file.ts). */
-const RUNTIME_FILE = 'runtime.json';
+import { MODEL_RUNTIME_FILE, sharedModelStore } from '@maas/model-store';
 
 /** True when a runtime.json asks for a GPU provider first (e.g. ["webgpu", "cpu"]); "auto" and cpu are not a preference. */
 export function runtimeFilePrefersGpu(text: string): boolean {
@@ -31,7 +28,7 @@ export class RuntimePreferences {
     return (async () => {
       const gpu = new Set<string>();
       for (const model of models) {
-        const text = await this.readText(model.basePath, RUNTIME_FILE).catch(() => undefined);
+        const text = await this.readText(model.basePath, MODEL_RUNTIME_FILE).catch(() => undefined);
         if (text !== undefined && runtimeFilePrefersGpu(text)) gpu.add(model.name);
       }
       if (revision === this.revision) this.gpu = gpu;

@@ -1,8 +1,7 @@
 import { validateBatchingOptions } from '@maas/batching';
 import type { ProfileTrial, VersionProfile } from '@maas/cluster-state';
-import { sharedModelStore } from '@maas/model-store';
+import { MODEL_RUNTIME_FILE, sharedModelStore } from '@maas/model-store';
 import { OnnxModel, usableProviders, type RuntimeOptions } from '@maas/onnx-runtime';
-import { MODEL_RUNTIME_FILE } from '../model-runtime-file.js';
 import type { BatchingConfig } from '../version-runner.js';
 import { profileCandidates, type ProfileCandidate } from './profile-candidates.js';
 import { batchFeeds, fixedBatchSize } from './profile-feeds.js';
