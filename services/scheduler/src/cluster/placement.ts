@@ -111,9 +111,10 @@ export function placeModels(models: readonly PlacementModel[], workers: readonly
     free[i] = w.budgetBytes - used[i]!;
   });
   // Heaps by kind (gpu?) and use at the round's start; the class of a worker never changes within a round.
-  const inUse = held.map((names) => names.size > 0);
+  // Indexed by the class a CPU model gives a worker: cpu in use, cpu empty, gpu in use, gpu empty.
+  const heapOf = held.map((names, i) => preferenceClass({ prefersGpu: false }, workers[i]!, names.size > 0));
   const members: number[][] = [[], [], [], []];
-  workers.forEach((w, i) => members[(w.gpuBudgetBytes !== undefined ? 2 : 0) + (inUse[i] ? 0 : 1)]!.push(i));
+  heapOf.forEach((heap, i) => members[heap]!.push(i));
   const heaps = members.map((m) => new FreeMemoryHeap(free, m));
   /** Heaps in a model's order of preference (preferenceClass): CPU models cpu in use, cpu empty, gpu in use, gpu empty; GPU models gpu first. */
   const heapsFor = (model: PlacementModel) => (model.prefersGpu ? [heaps[2]!, heaps[3]!, heaps[0]!, heaps[1]!] : heaps);
@@ -133,7 +134,7 @@ export function placeModels(models: readonly PlacementModel[], workers: readonly
     used[worker]! += sign * model.memoryBytes;
     gpuUsed[worker]! += sign * gpuBytes(model, worker);
     free[worker] = workers[worker]!.budgetBytes - used[worker]!;
-    for (const heap of heaps) heap.update(worker);
+    heaps[heapOf[worker]!]!.update(worker);
   };
   const unplaced: Record<string, number> = {};
 
