@@ -4,6 +4,5 @@ export {
   defaultBatchingOptions,
   validateBatchingOptions,
   type BatchingOptions,
-  type BatchingParameterExtensions,
 } from './options.js';
 export { concatRows, requestRows, shapeSignature, sliceRows, splitRows, type RowSlice, type TensorMap } from './tensor-rows.js';

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '@maas/errors';
 import type { BatchingParameters } from '@maas/protos';
+import type { BatchingParametersExtensions } from '@maas/text-proto';
 
 /** Settings of one DynamicBatcher (one model version). TF Serving's BatchingParameters plus Triton-style extras. */
 export interface BatchingOptions {
@@ -30,18 +31,6 @@ export interface BatchingOptions {
   overloadStatus: 'UNAVAILABLE' | 'RESOURCE_EXHAUSTED';
   /** Queue timeout of requests that give none (SubmitOptions.queueTimeoutMs); undefined: none. */
   defaultQueueTimeoutMs?: number;
-}
-
-/**
- * MaaS's additions to the batching parameters file (libs/text-proto BatchingParametersExtensions),
- * structurally, so that plain TF BatchingParameters are accepted too.
- */
-export interface BatchingParameterExtensions {
-  preferredBatchSizes?: bigint[];
-  priorityLevels?: bigint | undefined;
-  defaultPriorityLevel?: bigint | undefined;
-  defaultQueueTimeoutMicros?: bigint | undefined;
-  overloadStatus?: string | undefined;
 }
 
 /** TF Serving's defaults (shared_batch_scheduler.h / bundle_factory_util.cc). */
@@ -80,7 +69,8 @@ function int64(name: string, value: bigint | undefined): number | undefined {
  * max_batch_size.
  */
 export function batchingOptionsFromParameters(
-  params: BatchingParameters & BatchingParameterExtensions,
+  // MaaS's additions are optional, so a plain TF BatchingParameters message reads too.
+  params: BatchingParameters & Partial<BatchingParametersExtensions>,
   overrides: Partial<BatchingOptions> = {},
 ): BatchingOptions {
   const defaults = defaultBatchingOptions();
