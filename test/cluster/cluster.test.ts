@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { DataType, PredictRequest, PredictResponse, TensorProto } from '@maas/protos';
 import { callUnary, type UnaryError } from '@maas/test-support';
 import { TestCluster, steadyLoad } from './cluster-harness.js';
 
+const PREDICT = '/tensorflow.serving.PredictionService/Predict';
 const total = (outcomes: Map<string, number>) => [...outcomes.values()].reduce((a, b) => a + b, 0);
 const successRate = (outcomes: Map<string, number>) => (outcomes.get('OK') ?? 0) / Math.max(1, total(outcomes));
 const summary = (outcomes: Map<string, number>) => JSON.stringify(Object.fromEntries(outcomes));
@@ -33,6 +35,33 @@ describe('cluster: registry, scheduler and workers over Redis', () => {
     const metadata = await callUnary<{ metadata: Record<string, { type_url: string }> }>(cluster.clients.prediction, 'GetModelMetadata', { model_spec: { name: 'adder' }, metadata_field: ['signature_def'] });
     assert.equal(metadata.metadata.signature_def?.type_url, 'type.googleapis.com/tensorflow.serving.SignatureDefMap');
     await assert.rejects(cluster.predict('nope', 1), (e: UnaryError) => e.code === grpc.status.NOT_FOUND && /Servable not found for request: Latest\(nope\)/.test(e.details));
+  });
+
+  test('the front door routes by the model_spec the worker reads, and malformed bytes are INVALID_ARGUMENT naming the method', async () => {
+    const raw = new grpc.Client(`127.0.0.1:${cluster.scheduler.grpcPort}`, grpc.credentials.createInsecure());
+    const call = (bytes: Buffer) =>
+      new Promise<[grpc.ServiceError | null, Buffer | undefined]>((resolve) =>
+        raw.makeUnaryRequest(PREDICT, (b: Buffer) => b, (b: Buffer) => b, bytes, (error, response) => resolve([error, response])),
+      );
+    try {
+      // model_spec given twice: the last one counts for the worker's decoder, so it must for routing too.
+      const request = PredictRequest.encode({
+        modelSpec: { name: 'adder', signatureName: '' },
+        inputs: { x: TensorProto.fromPartial({ dtype: DataType.DT_FLOAT, tensorShape: { dim: [{ size: 1n }, { size: 1n }] }, floatVal: [41] }) },
+        outputFilter: [],
+      }).finish();
+      const [error, response] = await call(Buffer.concat([PredictRequest.encode({ modelSpec: { name: 'nope', signatureName: '' }, inputs: {}, outputFilter: [] }).finish(), request]));
+      assert.equal(error, null, error?.details);
+      const y = PredictResponse.decode(response!).outputs.y!;
+      assert.deepEqual([...new Float32Array(Uint8Array.from(y.tensorContent).buffer)], [42]);
+      for (const hex of ['0a05ffff', '0c', 'ff', '0a03ffffff']) {
+        const [malformed] = await call(Buffer.from(hex, 'hex'));
+        assert.equal(malformed?.code, grpc.status.INVALID_ARGUMENT, `${hex}: ${malformed?.details}`);
+        assert.match(malformed!.details, /^\/tensorflow\.serving\.PredictionService\/Predict: request is not a valid protobuf message/, hex);
+      }
+    } finally {
+      raw.close();
+    }
   });
 
   test('replicas are placed on distinct workers', async () => {
@@ -95,6 +124,8 @@ describe('cluster: registry, scheduler and workers over Redis', () => {
   });
 
   test('Redis restarted under load: serving continues, state is rebuilt when it returns', async () => {
+    // The earlier fault tests may have moved `other`: it must be placed and ready before Redis goes.
+    await cluster.waitFor('other ready again', async () => (await cluster.predict('other', 1))[1] === 6, 15_000);
     let stop = false;
     const load = steadyLoad(cluster, 'adder', 2, () => stop);
     await new Promise((r) => setTimeout(r, 500));

@@ -6,5 +6,5 @@ export { AuditLog, type AuditEntry } from './audit-log.js';
 export { guardInterceptor, screenService, type CallGuardOptions } from './grpc-guard.js';
 export { restGuard, type RestGuard, type RestCall } from './rest-guard.js';
 export { parseSslConfig, SslConfigError, type SslConfig } from './tls/ssl-config.js';
-export { SslConfigFile, serverCredentials, channelCredentials, secureContextOptions } from './tls/ssl-config-file.js';
+export { SslConfigFile, serverCredentials, secureContextOptions } from './tls/ssl-config-file.js';
 export { RoleSecurity, type SecurityOptions, type Listener, type RestTls } from './role-security.js';

@@ -1,6 +1,6 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import { Metadata, InterceptingCall, ServerCredentials, credentials, type ChannelCredentials, type ClientOptions, type Interceptor } from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
 import { InFlightPerClient, type RequestLimits } from '@maas/limits';
 import type { GrpcServerSecurity } from '@maas/serving-api';
 import { AuthConfigError, readAuthConfig, type AuthConfig } from './auth-config.js';
@@ -8,7 +8,8 @@ import { AuditLog } from './audit-log.js';
 import { Authenticator } from './authenticator.js';
 import { guardInterceptor, screenService, type CallGuardOptions } from './grpc-guard.js';
 import { restGuard, type RestGuard } from './rest-guard.js';
-import { channelCredentials, secureContextOptions, serverCredentials, SslConfigFile } from './tls/ssl-config-file.js';
+import { SslConfigError } from './tls/ssl-config.js';
+import { secureContextOptions, serverCredentials, SslConfigFile } from './tls/ssl-config-file.js';
 
 /** Security settings of one role, as its flags give them. */
 export interface SecurityOptions {
@@ -105,32 +106,24 @@ export class RoleSecurity {
   }
 
   /**
-   * For calls to other roles: the cluster's mTLS credentials, and the service key in `authorization`
-   * when auth is on (roles that call others need the key itself in the config, not only its hash).
+   * For calls to other roles: the TLS of each new connection (the cluster's mTLS, following rotated
+   * certificates), and the service key for `authorization` when auth is on (roles that call others
+   * need the key itself in the config, not only its hash).
    */
-  clusterClient(): { credentials: ChannelCredentials; options: ClientOptions } {
-    const interceptors: Interceptor[] = [];
+  clusterClient(): { tls?: () => SecureContextOptions; authorization?: string } {
+    let authorization: string | undefined;
     if (this.authConfig) {
       const key = this.authConfig.serviceKey;
       if (!key) throw new AuthConfigError(`${this.options.authConfigFile}: service_key is required by a role that calls the others (the scheduler)`);
-      interceptors.push(withAuthorization(`Bearer ${key}`));
+      authorization = `Bearer ${key}`;
     }
-    return { credentials: this.cluster ? channelCredentials(this.cluster) : credentials.createInsecure(), options: { interceptors } };
+    const file = this.cluster;
+    if (file && !file.current.customCa) throw new SslConfigError(`${file.path}: custom_ca is required to verify the other roles' certificates`);
+    return { authorization, tls: file ? () => secureContextOptions(file.current) : undefined };
   }
 
   async close(): Promise<void> {
     for (const file of this.files) file.close();
     await this.audit?.close();
   }
-}
-
-/** A client interceptor that sends the given `authorization` on every call. */
-function withAuthorization(value: string): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start: (metadata: Metadata, listener, next) => {
-        metadata.set('authorization', value);
-        next(metadata, listener);
-      },
-    });
 }

@@ -1,6 +1,6 @@
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
-import { ServerCredentials, experimental, type ChannelCredentials } from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
 import { parseSslConfig, SslConfigError, type SslConfig } from './ssl-config.js';
 
 /**
@@ -92,50 +92,4 @@ class ReloadingServerCredentials extends ServerCredentials {
 
 export function serverCredentials(file: SslConfigFile): ServerCredentials {
   return new ReloadingServerCredentials(file);
-}
-
-/** The file as a grpc-js certificate provider: custom_ca verifies servers, the key and certificate identify this client. */
-class SslConfigCertificates implements experimental.CertificateProvider {
-  private readonly ca = new Set<experimental.CaCertificateUpdateListener>();
-  private readonly identity = new Set<experimental.IdentityCertificateUpdateListener>();
-
-  constructor(private readonly file: SslConfigFile) {
-    file.onChange(() => {
-      for (const listener of this.ca) listener(this.caUpdate());
-      for (const listener of this.identity) listener(this.identityUpdate());
-    });
-  }
-
-  private caUpdate(): experimental.CaCertificateUpdate | null {
-    return this.file.current.customCa ? { caCertificate: Buffer.from(this.file.current.customCa) } : null;
-  }
-
-  private identityUpdate(): experimental.IdentityCertificateUpdate {
-    return { certificate: Buffer.from(this.file.current.serverCert), privateKey: Buffer.from(this.file.current.serverKey) };
-  }
-
-  addCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {
-    this.ca.add(listener);
-    listener(this.caUpdate());
-  }
-
-  removeCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {
-    this.ca.delete(listener);
-  }
-
-  addIdentityCertificateListener(listener: experimental.IdentityCertificateUpdateListener): void {
-    this.identity.add(listener);
-    listener(this.identityUpdate());
-  }
-
-  removeIdentityCertificateListener(listener: experimental.IdentityCertificateUpdateListener): void {
-    this.identity.delete(listener);
-  }
-}
-
-/** Client credentials for calls between roles (mTLS): new connections take the file's latest certificates. */
-export function channelCredentials(file: SslConfigFile): ChannelCredentials {
-  if (!file.current.customCa) throw new SslConfigError(`${file.path}: custom_ca is required to verify the other roles' certificates`);
-  const certificates = new SslConfigCertificates(file);
-  return experimental.createCertificateProviderChannelCredentials(certificates, certificates);
 }

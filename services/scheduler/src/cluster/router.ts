@@ -1,19 +1,19 @@
-import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { ModelSpec } from '@maas/protos';
 import { InvalidArgumentError, NotFoundError, ServingError, UnavailableError } from '@maas/errors';
 import { batchingHeaders, describeServableRequest, servableRequestFrom, type BatchingHints, type VersionChoice } from '@maas/serving-api';
 import { injectIntoMetadata, SpanKind, withSpan } from '@maas/telemetry';
 import type { ColdStart } from '../scaling/cold-start.js';
 import { candidatesFor, pickReplica, replicaLoad, ReplicaIndex, type Candidate } from './replica-picker.js';
+import { UnaryChannel, type ChannelSecurity } from './unary-channel.js';
 import type { WorkerView } from './worker-view.js';
 
 /** Without a client deadline a call still ends: a hung worker must not hold a request forever. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
 /** Codes after which the same call is tried on another replica (the request is idempotent). */
-const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
-const identity = (bytes: Buffer) => bytes;
-/** Receive window of each worker connection (HTTP/2 flow control). */
-const FLOW_CONTROL_WINDOW_BYTES = 4 << 20;
+const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED]);
+/** Ping period and ping timeout of each worker connection. */
+const KEEPALIVE_MS = 2000;
 /** A worker's batch queue being full is an answer, not a sign the worker is gone (libs/batching). */
 const OVERLOAD_MESSAGE = /batch scheduling queue/;
 
@@ -23,8 +23,8 @@ export interface RouterOptions {
   log: (message: string) => void;
   /** Requests for a model scaled to zero wait for a replica (within their deadline) instead of failing. */
   coldStart?: ColdStart;
-  /** mTLS credentials and the service key for calls to workers and the registry (@maas/auth); default: plaintext. */
-  client?: { credentials: grpc.ChannelCredentials; options: grpc.ClientOptions };
+  /** mTLS and the service key for calls to workers and the registry (@maas/auth); default: plaintext, no key. */
+  security?: ChannelSecurity;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface RouterOptions {
  * call on another replica while the deadline allows, and passes the remaining deadline on.
  */
 export class Router {
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly channels = new Map<string, UnaryChannel>();
   private readonly outstanding = new Map<string, number>();
   private readonly index = new ReplicaIndex();
 
@@ -63,7 +63,7 @@ export class Router {
       } catch (error) {
         const failure = error as ServingError;
         // NOT_FOUND from a worker the view says holds the model: it has just unloaded it; others may not have.
-        const stale = failure.code === grpc.status.NOT_FOUND && candidates.length > 1;
+        const stale = failure.code === status.NOT_FOUND && candidates.length > 1;
         if ((!RETRYABLE.has(failure.code) && !stale) || Date.now() >= end) throw failure;
         lastError = failure;
         this.options.log(`retrying ${path} for ${servable.name} elsewhere: ${picked.worker.id} answered ${failure.message}`);
@@ -111,6 +111,11 @@ export class Router {
     return { kind: 'specific', version };
   }
 
+  /** The version a label names in the catalogue this scheduler routes by (undefined if it names none). */
+  labelledVersion(name: string, label: string): number | undefined {
+    return this.view.catalog.get(name)?.labels[label];
+  }
+
   /** No replica can take it: the version exists nowhere (NOT_FOUND) or nothing is ready yet (UNAVAILABLE). */
   private noReplica(name: string, choice: Exclude<VersionChoice, { kind: 'label' }>): ServingError {
     const anyReady = this.candidates(name, { kind: 'latest' }).length > 0;
@@ -118,26 +123,14 @@ export class Router {
     return new UnavailableError(`No ready replica of model ${name}: it is placed but not loaded yet, or its workers are gone; retry shortly`);
   }
 
-  private client(address: string): grpc.Client {
-    let client = this.clients.get(address);
-    if (!client) {
-      client = new grpc.Client(address, this.options.client?.credentials ?? grpc.credentials.createInsecure(), {
-        ...this.options.client?.options,
-        'grpc.max_receive_message_length': this.options.maxMessageBytes,
-        'grpc.max_send_message_length': this.options.maxMessageBytes,
-        // Pings find a worker that stopped answering (hung, or its host gone) within seconds.
-        'grpc.keepalive_time_ms': 2000,
-        'grpc.keepalive_timeout_ms': 2000,
-        'grpc.keepalive_permit_without_calls': 1,
-        // grpc-js's transparent retry stays on (a stream refused by a draining worker is retried on a
-        // fresh connection even with one replica); channelz call tracking is off on the hot path.
-        'grpc.enable_channelz': 0,
-        // A 100 KB answer arrives without waiting for a WINDOW_UPDATE from the default 64 KB window.
-        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
-      });
-      this.clients.set(address, client);
+  private channel(address: string): UnaryChannel {
+    let channel = this.channels.get(address);
+    if (!channel) {
+      // Pings find a worker that stopped answering (hung, or its host gone) within seconds.
+      channel = new UnaryChannel(address, { maxMessageBytes: this.options.maxMessageBytes, keepaliveMs: KEEPALIVE_MS, security: this.options.security });
+      this.channels.set(address, channel);
     }
-    return client;
+    return channel;
   }
 
   private async call(candidate: Candidate, path: string, request: Buffer, deadline: number, hints: BatchingHints): Promise<Buffer> {
@@ -151,7 +144,7 @@ export class Router {
     } catch (error) {
       const failure = error as ServingError;
       // A transport failure (not the worker's own overload answer) means the worker is gone for now.
-      if (failure.code === grpc.status.UNAVAILABLE && !OVERLOAD_MESSAGE.test(failure.message)) this.view.suspect(id);
+      if (failure.code === status.UNAVAILABLE && !OVERLOAD_MESSAGE.test(failure.message)) this.view.suspect(id);
       throw failure;
     } finally {
       this.outstanding.set(id, (this.outstanding.get(id) ?? 1) - 1);
@@ -160,16 +153,27 @@ export class Router {
 
   /** One unary call of encoded bytes to a given address, continuing the active trace and the batching hints; failures come back as ServingErrors. */
   forwardTo(address: string, path: string, request: Buffer, deadline = Date.now() + DEFAULT_FORWARD_TIMEOUT_MS, hints: BatchingHints = {}): Promise<Buffer> {
-    const metadata = injectIntoMetadata(new grpc.Metadata());
-    for (const [name, value] of batchingHeaders(hints)) metadata.set(name, value);
-    return new Promise<Buffer>((resolve, reject) => {
-      this.client(address).makeUnaryRequest(path, identity, identity, request, metadata, { deadline }, (error, response) =>
-        error ? reject(new ServingError(error.code, error.details || error.message)) : resolve(response!),
-      );
-    });
+    const headers = injectIntoMetadata(new HeaderCarrier()).headers;
+    for (const [name, value] of batchingHeaders(hints)) headers[name] = value;
+    return this.channel(address).call(path, request, headers, deadline);
   }
 
   close(): void {
-    for (const client of this.clients.values()) client.close();
+    for (const channel of this.channels.values()) channel.close();
+  }
+}
+
+/** Outgoing headers as the trace propagator writes them (it expects grpc-js Metadata's shape). */
+class HeaderCarrier {
+  readonly headers: Record<string, string> = {};
+  get(key: string): string[] {
+    const value = this.headers[key];
+    return value === undefined ? [] : [value];
+  }
+  set(key: string, value: string): void {
+    this.headers[key] = value;
+  }
+  getMap(): Record<string, string> {
+    return this.headers;
   }
 }

@@ -54,7 +54,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     record: (model) => options.state.recordDemand(model, Date.now()),
     log: options.log,
   });
-  const router = new Router(view, { maxMessageBytes: options.maxMessageBytes, maxAttempts: 3, log: options.log, coldStart, client: options.security?.clusterClient() });
+  const router = new Router(view, { maxMessageBytes: options.maxMessageBytes, maxAttempts: 3, log: options.log, coldStart, security: options.security?.clusterClient() });
   const backend = new ClusterBackend(router, view, options.state);
   const scaler = new ClusterScaler({ ...DEFAULT_SCALING, ...options.scaling });
   const placement = new PlacementLoop(randomUUID(), options.state, view, options.placementMs, options.log, scaler);
