@@ -1,6 +1,6 @@
 // What a REST predict of one 1×224×224×3 float image costs next to the same request over gRPC.
 //
-//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4]
+//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4] [--split]
 //        [--rest=HOST:PORT --grpc=HOST:PORT [--pid=PID]]
 //
 // Two models, one row each, served by one `maas serve` the bench starts:
@@ -10,6 +10,7 @@
 //   image_identity    y = x: the image comes back, so the reply is as large as the request (JSON
 //                     number writing shows here).
 // With --rest/--grpc it uses a running server instead, which must serve both models.
+// With --split it starts two such servers, REST's and gRPC's, and reads each one's CPU.
 //
 // Per row it measures, REST and gRPC alternating within every round so load drift hits both:
 //   - server CPU per request: the server process's CPU time (all its threads, from /proc, ns
@@ -22,8 +23,9 @@
 // the whole JSON reply (not parsing it), the gRPC time is grpc-js encoding the PredictRequest and
 // decoding the PredictResponse. (Node's fetch() costs ~15 ms more per call for these sizes on the
 // client side alone, so it is not used.) `pixels` sends whole numbers 0..255 (an image as
-// decoded), `random` floats in [0,1) printed as the shortest text of each float32 (a normalized
-// image): more JSON text and number formatting each way.
+// decoded), `random` floats in [0,1) as a client prints float32 data converted to doubles (String
+// of the double: up to 17 digits, a normalized image): five times the JSON text, and number
+// formatting each way.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -46,6 +48,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '7' },
     requests: { type: 'string', default: '20' },
     clients: { type: 'string', default: '4' },
+    split: { type: 'boolean', default: false },
   },
 });
 
@@ -143,7 +146,11 @@ async function main(): Promise<void> {
   const perPhase = Number(args.requests);
   const clients = Number(args.clients);
   const data = image(args.values!);
-  const { rest, grpc, pid, server } = await startServer();
+  // --split: REST and gRPC each on a server of its own, so neither is billed for work (such as
+  // garbage collection) the other left behind in a shared process.
+  const servers = args.split ? [await startServer(), await startServer()] : [await startServer()];
+  const { rest, pid: restPid } = servers[0]!;
+  const { grpc, pid: grpcPid } = servers.at(-1)!;
   const client = new PredictionServiceClient(grpc, credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 << 20,
     'grpc.max_send_message_length': 64 << 20,
@@ -208,6 +215,7 @@ async function main(): Promise<void> {
       const phase = async (call: () => Promise<unknown>, inFlight: number): Promise<Phase> => {
         const samples: number[] = [];
         let next = 0;
+        const pid = call === restOnce ? restPid : grpcPid;
         const cpuBefore = cpuMs(pid);
         await Promise.all(
           Array.from({ length: inFlight }, async () => {
@@ -243,7 +251,7 @@ async function main(): Promise<void> {
   } finally {
     client.close();
     agent.destroy();
-    await server?.stop();
+    for (const { server } of servers) await server?.stop();
   }
 }
 

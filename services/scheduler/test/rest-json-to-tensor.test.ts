@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { status } from '@grpc/grpc-js';
 import { DataType, type TensorProto } from '@maas/protos';
 import { ServingError } from '@maas/errors';
-import { decodeTensor } from '@maas/tensor-codec';
+import { dataTypeName, decodeTensor } from '@maas/tensor-codec';
 import { JsonCursor } from '../src/rest/json-cursor.js';
 import { TensorReader } from '../src/rest/json-to-tensor.js';
 
@@ -121,6 +121,91 @@ test('numbers read the same wherever they sit: spacing, list ends, the end of th
   assertFails(() => readTensor('[[1, 2], [3, 4', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Missing a comma or '\]' after an array element\. at offset: 14$/);
   assertFails(() => readTensor('[[1, 2], [3, 4]', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Missing a comma or '\]' after an array element\. at offset: 15$/);
   assertFails(() => readTensor('[[1, 2], [3, 4,', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Invalid value\. at offset: 15$/);
+});
+
+/** Number texts that stress the float readers: the fast loop's limits and the exact path behind it. */
+const numberText = fc.oneof(
+  // float32 data printed as doubles (up to 17 digits), as clients send normalized images
+  fc.float({ noNaN: true, noDefaultInfinity: true }).map((v) => (Object.is(v, -0) ? '-0' : String(v))),
+  // next to a midpoint between two floats, with 9–25 digits
+  fc
+    .tuple(fc.float({ min: Math.fround(1e-30), max: Math.fround(1e30), noNaN: true }), fc.integer({ min: 9, max: 25 }), fc.boolean())
+    .map(([a, digits, negative]) => `${negative ? '-' : ''}${(a + (Math.fround(a * (1 + 2 ** -23)) - a) / 2).toPrecision(digits)}`),
+  // any double with 1–21 digits, positional or with an exponent
+  fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 21 }), fc.boolean()).map(([v, digits, exponent]) => (exponent ? v.toExponential(digits - 1) : v.toPrecision(digits))),
+  // float32 subnormals and what rounds to them or to zero
+  fc.tuple(fc.integer({ min: 1, max: 2 ** 23 }), fc.integer({ min: 0, max: 3 })).map(([m, shift]) => String(m * 2 ** -149 * (shift === 0 ? 1 : 1 / 2 ** shift))),
+  // huge digit counts: long integer parts, long fractions, leading zeros
+  fc
+    .tuple(fc.stringMatching(/^(0|[1-9][0-9]{0,30})$/), fc.stringMatching(/^[0-9]{1,60}$/), fc.constantFrom('', '-'), fc.constantFrom('', 'e-7', 'E+3', 'e0', 'e-30'))
+    .map(([whole, fraction, sign, exponent]) => `${sign}${whole}.${fraction}${exponent}`),
+  fc.constantFrom('-0', '-0.0', '0.000', '0e5', '1e-46', '7e-46', '1.4e-45', '3.4028235e38', '3.4028236e38', '1e39', '-1e39', '16777217', '0.1'),
+).filter((text) => Number.isFinite(JSON.parse(text))); // beyond a double is refused, as rapidjson does
+
+/** A rectangular [rows][columns][channels] list of texts with random spacing, and its texts in order. */
+const nestedNumbers = fc
+  .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
+  .chain(([rows, columns, channels]) =>
+    fc.tuple(fc.array(numberText, { minLength: rows * columns * channels, maxLength: rows * columns * channels }), fc.array(fc.constantFrom('', '', '', ' ', '\n', ' \t'), { minLength: 64, maxLength: 64 })).map(([texts, spaces]) => {
+      let k = 0;
+      const s = () => spaces[k++ % spaces.length]!;
+      const list = (items: string[]) => `[${s()}${items.join(`${s()},${s()}`)}${s()}]`;
+      const at = (r: number, c: number) => texts.slice((r * columns + c) * channels, (r * columns + c + 1) * channels);
+      const text = list(Array.from({ length: rows }, (_, r) => list(Array.from({ length: columns }, (_, c) => list(at(r, c))))));
+      return { text, texts, shape: [rows, columns, channels] };
+    }),
+  );
+
+test('every element is JSON.parse of its text (rounded to float32 for float): long, short, midpoint, subnormal, exponent, -0 (property)', () => {
+  fc.assert(
+    fc.property(nestedNumbers, ({ text, texts, shape }) => {
+      for (const [dtype, round] of [[DataType.DT_FLOAT, Math.fround], [DataType.DT_DOUBLE, (v: number) => v]] as const) {
+        const { proto, shape: read } = readTensor(text, dtype);
+        assert.deepEqual(read, shape);
+        const got = elements(proto) as number[];
+        texts.forEach((t, i) => assert.ok(Object.is(got[i], round(JSON.parse(t) as number)), `${t} read as ${got[i]} (${dataTypeName(dtype)})`));
+      }
+    }),
+    { numRuns: 400 },
+  );
+});
+
+/** Integer-only nested lists, possibly ragged or broken: the float reader (its fast loop) must agree with the int64 reader (the general path). */
+const integerLists = fc
+  .tuple(
+    fc.array(fc.array(fc.array(fc.integer({ min: -999, max: 999 }), { minLength: 0, maxLength: 4 }), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+    fc.nat(),
+    fc.constantFrom('none', 'delete', 'insert', 'scalar'),
+    fc.constantFrom(',', '[', ']', ' ', '-', '0', '7', '{', '"'),
+  )
+  .map(([values, at, mutation, char]) => {
+    const text = JSON.stringify(values);
+    const i = at % text.length;
+    if (mutation === 'delete') return text.slice(0, i) + text.slice(i + 1);
+    if (mutation === 'insert') return text.slice(0, i) + char + text.slice(i);
+    if (mutation === 'scalar') return text.replace(/\[(-?\d+)(,-?\d+)*\]/, '$1');
+    return text;
+  });
+
+function outcome(text: string, dtype: DataType): string {
+  try {
+    const { proto, shape, end } = readTensor(text, dtype);
+    return `ok ${shape.join('x')} ${end} ${(elements(proto) as Array<number | bigint>).map(Number).join(',')}`;
+  } catch (error) {
+    if (!(error instanceof ServingError)) throw error;
+    return `${error.code} ${error.message}`;
+  }
+}
+
+test('sizes, levels and syntax errors are the same from the float fast loop as from the general path (property)', () => {
+  const cases = ['[[1,2],[3]]', '[[1,2],[3,4],[5,6,7]]', '[[[1],[2]],[[3],[4],[5]]]', '[[[1],[2]],[[3]]]', '[[1,2] , [3,4]]', '[[1,2],3]', '[[1,2],[3,[4]]]', '[[1,2],[]]', '[[1,2],[3,4]', '[[1,2],[3,4],]', '[[1,2],,[3,4]]'];
+  for (const text of cases) assert.equal(outcome(text, DataType.DT_FLOAT), outcome(text, DataType.DT_INT64), text);
+  fc.assert(
+    fc.property(integerLists, (text) => {
+      assert.equal(outcome(text, DataType.DT_FLOAT), outcome(text, DataType.DT_INT64), text);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('doubles read back exactly whatever their text (property)', () => {

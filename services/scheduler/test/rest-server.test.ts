@@ -195,6 +195,32 @@ describe('REST server on node:http', () => {
     assert.equal((await call(port, 'POST', '/v1/models/m:predict', { body: padded })).status, 200);
   });
 
+  test('a body arriving in pieces reads the same with a Content-Length (one buffer filled as it comes) and without (chunked)', async () => {
+    const body = '{"inputs": [[1.5, 25.25], [3, -4e2]]}';
+    const cuts = [0, 1, 17, 18, 24, body.length - 2, body.length];
+    const send = (headers: Record<string, number>) =>
+      new Promise<Reply>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/models/m:predict', headers }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], connection: res.headers.connection, body: Buffer.concat(parts).toString() }));
+        });
+        req.on('error', reject);
+        // Pieces apart in time, so they reach the server as separate chunks (a number is split between two).
+        const write = (i: number) => {
+          if (i === cuts.length - 1) return req.end();
+          req.write(body.slice(cuts[i], cuts[i + 1]));
+          setTimeout(() => write(i + 1), 5);
+        };
+        write(0);
+      });
+    const framings: Array<Record<string, number>> = [{ 'Content-Length': Buffer.byteLength(body) }, {}];
+    for (const headers of framings) {
+      const reply = await send(headers);
+      assert.deepEqual([reply.status, reply.body], [200, '{"outputs":[[1.5,25.25],[3.0,-400.0]]}'], JSON.stringify(headers));
+    }
+  });
+
   test('Expect: 100-continue: a body declared too large is refused before it is sent, others are invited', async () => {
     const expect = (length: number, body: string) =>
       new Promise<{ continued: boolean; status: number; text: string }>((resolve, reject) => {

@@ -62,6 +62,22 @@ test('every float32 is written in at most 9 digits that read back to the same fl
   );
 });
 
+test('a run of float32 values is written as float32() writes each one, in the common range too (property)', () => {
+  // floatRun writes [1e-4, 1e5) itself (a shorter search); float32() is the reference.
+  const common = fc.float({ min: Math.fround(1e-4), max: Math.fround(1e5), noNaN: true });
+  const edges = fc.constantFrom(Math.fround(1e-4), Math.fround(9.9999997e-5), Math.fround(99999.99), Math.fround(99999.995), 0.5, 0.1, Math.fround(0.1), 1 / 3, 123.456, 2 ** -13, 65536.5);
+  const value = fc.oneof(common, common.map((v) => -v), edges, fc.float({ noNaN: true }));
+  fc.assert(
+    fc.property(fc.array(value, { minLength: 1, maxLength: 12 }), (values) => {
+      const floats = Float32Array.from(values);
+      const writer = new JsonWriter(4);
+      writer.floatRun(floats, 0, floats.length, true);
+      assert.equal(writer.finish().toString(), floats32(Array.from(floats)));
+    }),
+    { numRuns: 5000 },
+  );
+});
+
 test('every double is written as text that reads back exactly (property)', () => {
   fc.assert(
     fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => Object.is(Number(floats64([value])), value)),

@@ -49,6 +49,18 @@ function float32Settled(v: number): boolean {
   return Math.fround(v * (1 - SLACK)) === Math.fround(v * (1 + SLACK));
 }
 
+/** Nonzero unless all four bytes of a little-endian word are ASCII digits. */
+function notDigits(word: number): number {
+  return ((word & 0xf0f0f0f0) ^ 0x30303030) | (((word + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030);
+}
+
+/** The number four ASCII digits spell (first byte most significant), for a word notDigits passed. */
+function fourDigits(word: number): number {
+  const values = word - 0x30303030;
+  const pairs = values * 10 + (values >>> 8); // bytes 0 and 2: the two 2-digit numbers
+  return (pairs & 0xff) * 100 + ((pairs >>> 16) & 0xff);
+}
+
 type NumberArray = Exclude<NumericArray, BigInt64Array | BigUint64Array>;
 
 const invalid = (message: string) => new InvalidArgumentError(message);
@@ -161,92 +173,122 @@ export class TensorReader {
           // `guard`). Anything else leaves the rest of the list to the general path below, from
           // the element it stopped at.
           rank = depth;
-          const expected = sizes[list]!;
+          let expected = sizes[list]!;
           let n = 0;
           let closed = false;
-          while (p < guard) {
-            let q = p;
-            c = b[q]!;
-            const negative = c === 0x2d;
-            if (negative) c = b[++q]!;
-            let digit = c - 0x30;
-            if (digit >>> 0 > 9) break;
-            let mantissa = digit;
-            let digits = 1;
-            let fraction = 0;
-            c = b[++q]!;
-            if (mantissa !== 0) {
-              while ((digit = c - 0x30) >>> 0 <= 9) {
-                mantissa = mantissa * 10 + digit;
-                digits++;
-                c = b[++q]!;
-              }
-            }
-            if (c === 0x2e) {
-              c = b[++q]!;
-              if ((c - 0x30) >>> 0 > 9) break;
-              // Four digits a step while four bytes are digits (float32 data printed as doubles
-              // has 16–17), then one at a time.
-              while (q + 3 <= guard) {
-                const word = view.getUint32(q, true);
-                if ((word & 0xf0f0f0f0) !== 0x30303030 || ((word + 0x06060606) & 0xf0f0f0f0) !== 0x30303030) break;
-                const values = word - 0x30303030;
-                const pairs = values * 10 + (values >>> 8); // bytes 0 and 2: the two 2-digit numbers
-                mantissa = mantissa * 10000 + ((pairs & 0xff) * 100 + ((pairs >>> 16) & 0xff));
-                digits += 4;
-                fraction += 4;
-                q += 4;
-              }
+          // One pass per innermost list; a sibling list that follows (`],[`) continues here too.
+          for (;;) {
+            while (p < guard) {
+              let q = p;
               c = b[q]!;
-              while ((c - 0x30) >>> 0 <= 9) {
-                mantissa = mantissa * 10 + (c - 0x30);
-                digits++;
-                fraction++;
-                c = b[++q]!;
-              }
-            }
-            let scale = -fraction;
-            if (c === 0x65 || c === 0x45) {
+              const negative = c === 0x2d;
+              if (negative) c = b[++q]!;
+              let digit = c - 0x30;
+              if (digit >>> 0 > 9) break;
+              let mantissa = digit;
+              const first = q;
               c = b[++q]!;
-              const negativeExponent = c === 0x2d;
-              if (negativeExponent || c === 0x2b) c = b[++q]!;
-              if ((c - 0x30) >>> 0 > 9) break;
-              let exponent = 0;
-              do {
-                if (exponent < 1000) exponent = exponent * 10 + (c - 0x30);
+              if (mantissa !== 0) {
+                while ((digit = c - 0x30) >>> 0 <= 9) {
+                  mantissa = mantissa * 10 + digit;
+                  c = b[++q]!;
+                }
+              }
+              // Significant digits (zeros before the first nonzero digit are none).
+              let digits = mantissa === 0 ? 0 : q - first;
+              let scale = 0;
+              if (c === 0x2e) {
+                const fractionStart = ++q;
+                if (mantissa === 0) while (b[q] === 0x30) q++;
+                const significant = q;
+                // Eight digits a step while eight bytes are digits (float32 data printed as doubles
+                // has 16–17 after the point), then four, then one at a time. See fourDigits.
+                while (q + 7 <= guard) {
+                  const high = view.getUint32(q, true);
+                  const low = view.getUint32(q + 4, true);
+                  if ((notDigits(high) | notDigits(low)) !== 0) break;
+                  mantissa = mantissa * 1e8 + (fourDigits(high) * 10000 + fourDigits(low));
+                  q += 8;
+                }
+                if (q + 3 <= guard) {
+                  const word = view.getUint32(q, true);
+                  if (notDigits(word) === 0) {
+                    mantissa = mantissa * 10000 + fourDigits(word);
+                    q += 4;
+                  }
+                }
+                c = b[q]!;
+                while ((digit = c - 0x30) >>> 0 <= 9) {
+                  mantissa = mantissa * 10 + digit;
+                  c = b[++q]!;
+                }
+                if (q === fractionStart) break;
+                digits += q - significant;
+                scale = fractionStart - q;
+              }
+              if (c === 0x65 || c === 0x45) {
                 c = b[++q]!;
-              } while ((c - 0x30) >>> 0 <= 9);
-              scale += negativeExponent ? -exponent : exponent;
+                const negativeExponent = c === 0x2d;
+                if (negativeExponent || c === 0x2b) c = b[++q]!;
+                if ((c - 0x30) >>> 0 > 9) break;
+                let exponent = 0;
+                do {
+                  if (exponent < 1000) exponent = exponent * 10 + (c - 0x30);
+                  c = b[++q]!;
+                } while ((c - 0x30) >>> 0 <= 9);
+                scale += negativeExponent ? -exponent : exponent;
+              }
+              if (digits > maxDigits || scale < -22 || scale > 22) break;
+              const value = scale === 0 ? mantissa : scale > 0 ? mantissa * POW10[scale]! : mantissa / POW10[-scale]!;
+              if (digits > EXACT_DIGITS && !float32Settled(value)) break;
+              if (count === capacity) {
+                this.count = count;
+                this.grow();
+                numbers = this.numbers!;
+                capacity = this.capacity;
+              }
+              numbers[count++] = negative ? -value : value;
+              n++;
+              while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++q]!;
+              p = q + 1;
+              if (c === 0x5d) {
+                closed = true;
+                break;
+              }
+              if (c !== 0x2c) cursor.fail("Missing a comma or ']' after an array element.", q);
+              if (n === expected) {
+                cursor.pos = p;
+                this.sizeError(n + this.countRest(cursor, list), list, n);
+              }
+              c = b[p]!;
+              while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p]!;
             }
-            if (digits > maxDigits || scale < -22 || scale > 22) break;
-            const value = scale === 0 ? mantissa : scale > 0 ? mantissa * POW10[scale]! : mantissa / POW10[-scale]!;
-            if (digits > EXACT_DIGITS && !float32Settled(value)) break;
-            if (count === capacity) {
-              this.count = count;
-              this.grow();
-              numbers = this.numbers!;
-              capacity = this.capacity;
-            }
-            numbers[count++] = negative ? -value : value;
-            n++;
-            while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++q]!;
-            p = q + 1;
-            if (c === 0x5d) {
-              closed = true;
-              break;
-            }
-            if (c !== 0x2c) cursor.fail("Missing a comma or ']' after an array element.", q);
-            if (n === expected) {
-              cursor.pos = p;
-              this.sizeError(n + this.countRest(cursor, list), list, n);
-            }
-            c = b[p]!;
-            while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p]!;
+            if (!closed) break;
+            if (expected < 0) sizes[list] = n;
+            else if (n !== expected) this.sizeError(n, list, expected);
+            // `,` `[` and a number next, with room in the parent list: the sibling list is read
+            // here rather than through the general loop (one pixel of an image is such a list).
+            if (list === 0) break;
+            const parent = list - 1;
+            const siblings = counts[parent]! + 1;
+            if (siblings === sizes[parent]) break;
+            let r = p;
+            while (r < end && ((c = b[r]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) r++;
+            if (r >= end || c !== 0x2c) break;
+            r++;
+            while (r < end && ((c = b[r]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) r++;
+            if (r >= end || c !== 0x5b) break;
+            r++;
+            while (r < end && ((c = b[r]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) r++;
+            if (r >= end || !(c === 0x2d || (c >= 0x30 && c <= 0x39))) break;
+            counts[parent] = siblings;
+            expected = sizes[list]!;
+            n = 0;
+            closed = false;
+            p = r;
           }
           counts[list] = n;
           if (!closed) continue;
-          if (expected < 0) sizes[list] = n;
-          else if (n !== expected) this.sizeError(n, list, expected);
           depth = list;
         } else {
           // An empty list: the first one ends the shape there (TF stops at a list with no first element).

@@ -86,6 +86,16 @@ export class JsonWriter {
         b[at++] = 0x30;
         continue;
       }
+      if (single && a >= 1e-4 && a < 1e5) {
+        // The common float32 case, written here: positional digits (%g keeps this range positional).
+        if (value < 0) b[at++] = 0x2d;
+        const end = writeFloat32(b, at, a);
+        if (end >= 0) {
+          at = end;
+          continue;
+        }
+        if (value < 0) at--;
+      }
       this.length = at;
       if (single) this.float32(value);
       else this.float64(value);
@@ -293,8 +303,68 @@ function decimalExponent(a: number): number {
   return e10;
 }
 
-/** Room reserved per element of a run: a comma and a 32-bit integer or a whole float below 1e6 with `.0`. */
-const RUN_BYTES = 12;
+/**
+ * Room reserved per element of a run: a comma and a 32-bit integer, a whole float below 1e6 with
+ * `.0`, or what writeFloat32 writes (a sign, `0.000` and nine digits).
+ */
+const RUN_BYTES = 16;
+
+/**
+ * The shortest of 1..9 significant digits of a float32 `a` in [1e-4, 1e5) that reads back to it,
+ * written positionally at `at` (returns the end), as float32() does; -1 where no candidate
+ * passes (float32() then decides). The candidate for p digits is D = round(a·10^q) with
+ * q = p - 1 - ⌊log10 a⌋, read back as D/10^q (correctly rounded: D < 2^31, q <= 22, Clinger).
+ * Eight digits nearly always pass, so the search goes down from there (a float32 needs at most
+ * nine): two or three tries instead of a binary search's three or four.
+ */
+function writeFloat32(b: Buffer, at: number, a: number): number {
+  const e10 = decimalExponent(a);
+  let q = 7 - e10;
+  let digits = roundTrip(a, q);
+  if (digits < 0) {
+    q++;
+    digits = roundTrip(a, q);
+    if (digits < 0) return -1;
+  } else {
+    for (let shorter = roundTrip(a, q - 1); shorter >= 0 && q - 1 + e10 >= 0; shorter = roundTrip(a, q - 1)) {
+      digits = shorter;
+      q--;
+    }
+  }
+  let d = digits;
+  for (let next = (d / 10) | 0; d === next * 10; next = (d / 10) | 0) {
+    d = next;
+    q--;
+  }
+  const n = smallWidth(d);
+  const exponent = n - 1 - q;
+  if (exponent < 0) {
+    b[at++] = 0x30;
+    b[at++] = 0x2e;
+    for (let i = -1; i > exponent; i--) b[at++] = 0x30;
+    return writePadded(b, at, d, n);
+  }
+  if (n > exponent + 1) {
+    const fraction = n - exponent - 1;
+    const scale = POW10[fraction]!;
+    const whole = (d / scale) | 0;
+    at = writePadded(b, at, whole, exponent + 1);
+    b[at++] = 0x2e;
+    return writePadded(b, at, d - whole * scale, fraction);
+  }
+  at = writePadded(b, at, d, n);
+  for (let i = n; i <= exponent; i++) b[at++] = 0x30;
+  b[at++] = 0x2e;
+  b[at++] = 0x30;
+  return at;
+}
+
+/** round(a·10^q) when it reads back (as digits/10^q) to the float32 a, else -1; q in -4..12 here. */
+function roundTrip(a: number, q: number): number {
+  const digits = ((q >= 0 ? a * POW10[q]! : a / POW10[-q]!) + 0.5) | 0;
+  const back = q >= 0 ? digits / POW10[q]! : digits * POW10[-q]!;
+  return Math.fround(back) === a ? digits : -1;
+}
 
 /** Decimal digits of a non-negative integer below 1e16 (1 for 0). */
 function digitCount(value: number): number {

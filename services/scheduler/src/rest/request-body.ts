@@ -16,7 +16,7 @@ export class HttpError extends Error {
   }
 }
 
-const tooLarge = (what: string, limit: number) => new HttpError(413, `${what} exceeds the limit of ${limit} bytes`);
+const tooLarge = (what: string, limit: number) => new HttpError(413, `${what} exceeds the limit of ${limit} bytes (--rest_api_max_body_bytes)`);
 
 /**
  * The request body, refused with 413 beyond `maxBytes` before anything is parsed: first by the
