@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { MAAS_BIN } from '@maas/cli';
 import { makeTempDir } from '@maas/test-support';
-import { TestCluster } from '../cluster/cluster-harness.js';
+import { BatchTestCluster } from '../batch/batch-harness.js';
 
 /** More than 10 points on the adder throughput line, some above the baseline (the chart is 180 high, baseline at 152). */
 const THROUGHPUT_DRAWN = `(() => {
@@ -41,7 +41,8 @@ const COUNT_SATURATED = `(async (base64) => {
 const CHROMIUM = process.env.MAAS_CHROMIUM ?? '/usr/bin/chromium';
 
 describe('the dashboard and maas status on a live cluster', () => {
-  const cluster = new TestCluster();
+  const cluster = new BatchTestCluster();
+  let jobId = '';
   let browser: Browser;
   let loading = true;
   let load: Promise<void>;
@@ -55,6 +56,12 @@ describe('the dashboard and maas status on a live cluster', () => {
       for (let i = 0; loading && i < 100_000; i++) await cluster.predict('adder', i).catch(() => undefined);
     })();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // A batch job with one row the model rejects: 19 of 20 rows done, 1 failed.
+    const rows = Array.from({ length: 20 }, (_, i) => JSON.stringify([i]));
+    rows[5] = '"not a list"';
+    const submitted = await cluster.submit({ modelSpec: { name: 'adder', signatureName: '' }, inputPath: cluster.writeInput(rows), outputPath: cluster.outputPath(), rowsPerChunk: 10, maxFailedRows: 5n });
+    jobId = submitted.id;
+    await cluster.waitForJob(jobId);
   });
   after(async () => {
     loading = false;
@@ -63,7 +70,7 @@ describe('the dashboard and maas status on a live cluster', () => {
     await cluster.stop();
   });
 
-  test('in headless Chromium: workers, models with replicas, queues, batch jobs, and live charts drawn with data', async () => {
+  test('in headless Chromium: workers, models with replicas, queues, batch jobs with progress, and live charts drawn with data', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${cluster.scheduler.restPort}/dashboard`);
     // Live: the throughput line gets points above the baseline as requests flow.
@@ -86,7 +93,11 @@ describe('the dashboard and maas status on a live cluster', () => {
     assert.ok(Number(model[3]) > 0, `throughput shown: ${model[3]}`);
     assert.ok(Number(model[5]) > 0, `p95 latency shown: ${model[5]}`);
     assert.equal(await page.$$eval('#queues tbody tr', (rows) => rows.length), 2);
-    assert.equal(await page.textContent('#no-batch-jobs'), 'No batch jobs.');
+    // The batch job with its progress: rows with a result / total, failed rows, and a bar split into done and failed.
+    const job = await page.$eval('#batch-jobs tbody tr', (r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
+    assert.deepEqual(job.slice(0, 5), [jobId, 'adder', 'COMPLETED', '20 / 20', '1']);
+    const bar = await page.$$eval('#batch-jobs tbody tr .bar > span', (spans) => spans.map((s) => (s as unknown as { style: { width: string } }).style.width));
+    assert.deepEqual(bar, ['95%', '5%']);
 
     // The screenshot shows the charts drawn: count the saturated (series-coloured) pixels of each chart's PNG.
     const dir = makeTempDir('maas-dashboard-');
@@ -110,7 +121,7 @@ describe('the dashboard and maas status on a live cluster', () => {
     assert.match(stdout, /^WORKERS \(2\)$/m);
     for (const worker of cluster.workers) assert.match(stdout, new RegExp(`^${worker.id!.slice(0, 8)}\\s+127\\.0\\.0\\.1:\\d+\\s+cpu\\s+\\d+`, 'm'));
     assert.match(stdout, /^adder\s+1\s+1\/1\s+1\.\.1\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d/m);
-    assert.match(stdout, /^BATCH JOBS\nnone$/m);
+    assert.match(stdout, new RegExp(`^BATCH JOBS\\nID +MODEL +STATE +DONE/TOTAL +FAILED +PROGRESS\\n${jobId} +adder +COMPLETED +20/20 +1 +100%$`, 'm'));
   });
 });
 

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { startLocalRedis } from '@maas/cli';
 import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
 import { TestCluster } from '../cluster/cluster-harness.js';
-import { healthClient, healthOf } from './observability-helpers.js';
+import { askReflection, healthClient, healthOf, reflectedServices } from './observability-helpers.js';
 
 /** Every status a Watch stream reports, until it ends. */
 function watch(client: ReturnType<typeof healthClient>, service: string) {
@@ -92,28 +89,11 @@ describe('maas serve: health under TF Serving names and per model, and server re
   });
 
   test('reflection lists the services and describes them from our .proto files', async () => {
-    const definition = loadSync('grpc/reflection/v1/reflection.proto', {
-      includeDirs: [join(process.cwd(), 'node_modules/@grpc/reflection/build/proto')],
-      keepCase: true,
-      defaults: true,
-    });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
-    const client = new loaded.grpc.reflection.v1.ServerReflection(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
-    const ask = async (request: Record<string, string>) => {
-      const stream = (client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, Record<string, any>> }).ServerReflectionInfo();
-      const answers: Array<Record<string, any>> = [];
-      stream.on('data', (answer: Record<string, any>) => answers.push(answer));
-      stream.write(request);
-      stream.end();
-      await once(stream, 'end');
-      return answers[0]!;
-    };
-    const listed = (await ask({ list_services: '' })).list_services_response.service.map((s: { name: string }) => s.name);
-    assert.deepEqual(new Set(listed), new Set(['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService', 'grpc.health.v1.Health']));
-    const files = (await ask({ file_containing_symbol: 'tensorflow.serving.PredictionService' })).file_descriptor_response.file_descriptor_proto;
+    const address = `127.0.0.1:${server.grpcPort}`;
+    assert.deepEqual(new Set(await reflectedServices(address)), new Set(['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService', 'grpc.health.v1.Health']));
+    const files = (await askReflection(address, { file_containing_symbol: 'tensorflow.serving.PredictionService' })).file_descriptor_response.file_descriptor_proto;
     const text = files.map((f: Buffer) => f.toString('latin1')).join('');
     assert.ok(['PredictionService', 'PredictRequest', 'TensorProto'].every((name) => text.includes(name)), 'the service, its messages and what they use');
-    client.close();
   });
 
   test('the log is one JSON object per line on stderr, with the model and version of model events', () => {

@@ -1,14 +1,23 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO } from 'grpc-health-check';
-import type { SpanRecord } from '@maas/telemetry';
-import { loadTfServingClients, startMaas, type ServeProcess } from '@maas/test-support';
-import { TestCluster } from '../cluster/cluster-harness.js';
+import { buildOnnxModel, loadTfServingClients, startMaas, type ServeProcess } from '@maas/test-support';
+import onnxProto from 'onnx-proto';
+import { BatchJobsClient } from '@maas/protos';
+import { BatchTestCluster } from '../batch/batch-harness.js';
 
-/** A cluster whose roles serve /metrics on free ports; workers batch, the scheduler serves TF Serving's metrics. */
-export class ObservedCluster extends TestCluster {
+const { onnx } = onnxProto;
+
+/**
+ * A cluster whose roles serve /metrics on free ports; workers batch, the scheduler serves TF
+ * Serving's metrics and batch jobs (a BatchJobs client as in the batch-job tests).
+ */
+export class ObservedCluster extends BatchTestCluster {
   constructor(private readonly batchTimeoutMicros = 1_000_000) {
     super();
   }
@@ -36,6 +45,8 @@ export class ObservedCluster extends TestCluster {
     ]);
     this.clients?.close();
     this.clients = loadTfServingClients(`127.0.0.1:${this.scheduler.grpcPort}`);
+    this.batch?.close();
+    this.batch = new BatchJobsClient(`127.0.0.1:${this.scheduler.grpcPort}`, grpc.credentials.createInsecure());
   }
 }
 
@@ -60,12 +71,94 @@ export function sample(text: string, name: string, labels: Record<string, string
   return total;
 }
 
-export function readSpans(file: string): SpanRecord[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as SpanRecord);
+/** One finished span as an OTLP/JSON export carried it, flattened for assertions. */
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  /** OTLP SpanKind: 1 internal, 2 server, 3 client. */
+  kind: number;
+  /** The resource's service.name. */
+  service: string;
+  /** Epoch ms. */
+  start: number;
+  end: number;
+  attributes: Record<string, unknown>;
+  links: Array<{ traceId: string; spanId: string }>;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  status: number;
+}
+
+type OtlpValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: OtlpValue[] } };
+type OtlpAttributes = Array<{ key: string; value: OtlpValue }> | undefined;
+
+function otlpValue(value: OtlpValue): unknown {
+  if (value.arrayValue) return (value.arrayValue.values ?? []).map(otlpValue);
+  if (value.intValue !== undefined) return Number(value.intValue);
+  return value.stringValue ?? value.doubleValue ?? value.boolValue;
+}
+
+const otlpAttributes = (attributes: OtlpAttributes) => Object.fromEntries((attributes ?? []).map((a) => [a.key, otlpValue(a.value)]));
+const nanosToMs = (nanos: string | number) => Number(BigInt(String(nanos))) / 1e6;
+
+/**
+ * An OTLP/HTTP trace receiver in the test process that keeps every span in memory: the processes
+ * under test export to it through the standard variables (`otelEnv()`), as they would to a collector.
+ */
+export class InMemoryOtlpReceiver {
+  readonly spans: SpanRecord[] = [];
+  private server?: Server;
+  private port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        if (request.method !== 'POST' || request.url !== '/v1/traces' || !String(request.headers['content-type']).startsWith('application/json')) {
+          response.writeHead(400).end();
+          return;
+        }
+        this.accept(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        response.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** The standard OTEL_* variables pointing every process at this receiver (OTLP over HTTP/JSON, flushed every 100 ms). */
+  otelEnv(): NodeJS.ProcessEnv {
+    return { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${this.port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+  }
+
+  private accept(body: { resourceSpans?: Array<{ resource?: { attributes?: OtlpAttributes }; scopeSpans?: Array<{ spans?: any[] }> }> }): void {
+    for (const resourceSpans of body.resourceSpans ?? []) {
+      const service = String(otlpAttributes(resourceSpans.resource?.attributes)['service.name'] ?? '');
+      for (const scope of resourceSpans.scopeSpans ?? []) {
+        for (const span of scope.spans ?? []) {
+          this.spans.push({
+            traceId: span.traceId,
+            spanId: span.spanId,
+            parentSpanId: span.parentSpanId || undefined,
+            name: span.name,
+            kind: span.kind,
+            service,
+            start: nanosToMs(span.startTimeUnixNano),
+            end: nanosToMs(span.endTimeUnixNano),
+            attributes: otlpAttributes(span.attributes),
+            links: (span.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
+            status: span.status?.code ?? 0,
+          });
+        }
+      }
+    }
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
 }
 
 /** A W3C traceparent for a fresh trace, as a client would send it. */
@@ -91,4 +184,59 @@ export function healthClient(address: string): HealthClient {
 /** SERVING / NOT_SERVING, or the gRPC error code name when the server does not know the service. */
 export function healthOf(client: HealthClient, service: string): Promise<string> {
   return new Promise((resolve) => client.check({ service }, (error, response) => resolve(error ? grpc.status[error.code] : response.status)));
+}
+
+type ReflectionAnswer = Record<string, any>;
+
+/** Asks a server's grpc.reflection.v1 one question, as grpcurl would; resolves with the first answer. */
+export async function askReflection(address: string, request: Record<string, string>): Promise<ReflectionAnswer> {
+  const definition = loadSync('grpc/reflection/v1/reflection.proto', {
+    includeDirs: [join(process.cwd(), 'node_modules/@grpc/reflection/build/proto')],
+    keepCase: true,
+    defaults: true,
+  });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+  const client = new loaded.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+  try {
+    const stream = (client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, ReflectionAnswer> }).ServerReflectionInfo();
+    const answers: ReflectionAnswer[] = [];
+    stream.on('data', (answer: ReflectionAnswer) => answers.push(answer));
+    stream.write(request);
+    stream.end();
+    await once(stream, 'end');
+    return answers[0]!;
+  } finally {
+    client.close();
+  }
+}
+
+/** The services a server's reflection lists. */
+export async function reflectedServices(address: string): Promise<string[]> {
+  return (await askReflection(address, { list_services: '' })).list_services_response.service.map((s: { name: string }) => s.name);
+}
+
+/**
+ * y = x + 1 (float32) through a lookup table of `megabytes` MiB of ones (Gather at Cast(x)), so a
+ * model whose loaded size is known; onnxruntime cannot fold the table away, the input picks from it.
+ */
+export function tableAdderModel(megabytes: number): Uint8Array {
+  const entries = (megabytes * 2 ** 20) / 4;
+  const model = onnx.ModelProto.decode(
+    buildOnnxModel({
+      inputs: [{ name: 'x', type: 'float32', shape: ['batch', 'n'] }],
+      outputs: [{ name: 'y', type: 'float32', shape: ['batch', 'n'] }],
+      initializers: [{ name: 'table', type: 'float32', dims: [1], values: [1] }],
+      nodes: [
+        { op: 'Cast', inputs: ['x'], outputs: ['index'], attributes: { to: 7 } },
+        { op: 'Gather', inputs: ['table', 'index'], outputs: ['one'] },
+        { op: 'Add', inputs: ['x', 'one'], outputs: ['y'] },
+      ],
+    }),
+  );
+  // The table as raw bytes: encoding millions of repeated floats one by one takes seconds.
+  const table = model.graph!.initializer![0]!;
+  table.dims = [entries];
+  table.floatData = [];
+  table.rawData = new Uint8Array(new Float32Array(entries).fill(1).buffer);
+  return onnx.ModelProto.encode(model).finish();
 }

@@ -10,11 +10,12 @@ export interface RunTarget {
   api: string;
 }
 
-/** A request waiting in a batch queue: where its trace is, when it arrived, how many rows it brings. */
+/** A request waiting in a batch queue: where its trace is, when it arrived, how many rows (and input tensors) it brings. */
 export interface BatchMember {
   context: Context;
   submittedAt: number;
   rows: number;
+  inputs: number;
 }
 
 /** Epoch ms with sub-ms precision (span times). */
@@ -37,8 +38,8 @@ export async function runCompute<T>(target: RunTarget, run: () => Promise<T>): P
 }
 
 /** Call when a request enters the batch queue, in the request's own context. */
-export function batchMember(rows: number): BatchMember {
-  return { context: context.active(), submittedAt: nowMs(), rows };
+export function batchMember(rows: number, inputs: number): BatchMember {
+  return { context: context.active(), submittedAt: nowMs(), rows, inputs };
 }
 
 /**
@@ -65,14 +66,14 @@ export async function runBatch<T>(target: RunTarget, members: readonly BatchMemb
   const spans: Array<{ batch: Span; compute: Span }> = members.map((member) => {
     const queuedSeconds = (formedAt - member.submittedAt) / 1000;
     recordQueueWait(target.model, target.version, queuedSeconds);
-    recordTfBatchedRequest(target.model, member.rows, queuedSeconds);
+    recordTfBatchedRequest(member.inputs, member.rows, queuedSeconds);
     tracer().startSpan('queue', { startTime: member.submittedAt, attributes: { ...targetAttributes(target), 'maas.rows': member.rows } }, member.context).end(formedAt);
     const batch = tracer().startSpan('batch', { startTime: formedAt, attributes, links }, member.context);
     const compute = tracer().startSpan('compute', { attributes: targetAttributes(target) }, trace.setSpan(member.context, batch));
     return { batch, compute };
   });
   recordBatchSize(target.model, target.version, rows);
-  recordTfBatch(target.model, paddedRows, rows);
+  recordTfBatch(paddedRows, rows);
   const started = nowMs();
   try {
     return await run();

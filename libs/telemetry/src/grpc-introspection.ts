@@ -12,6 +12,7 @@ const SERVICE_PROTOS = [
   'tensorflow_serving/apis/prediction_service.proto',
   'tensorflow_serving/apis/model_service.proto',
   'maas/admin/v1/registry_admin.proto',
+  'maas/batch/v1/batch.proto',
 ];
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
 

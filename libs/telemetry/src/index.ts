@@ -9,11 +9,10 @@ export {
   trackLoadedVersion,
 } from './metrics.js';
 export { batchMember, runBatch, runCompute, type BatchMember, type RunTarget } from './compute-spans.js';
-export { enableTfServingMetrics, tfServingMetricsPage } from './tf-serving-metrics.js';
+export { enableTfServingMetrics, setTfBatchThreadPool, tfServingMetricsPage } from './tf-serving-metrics.js';
 export { tfMetricName } from './prometheus-text.js';
 export { TrafficWindow, type ModelTraffic } from './traffic-window.js';
 export { METRICS_PATH, type MetricsServer } from './metrics-server.js';
-export type { SpanRecord } from './trace-file.js';
-export { initTelemetry, serveMetrics, shutdownTelemetry } from './setup.js';
+export { initTelemetry, serveMetrics, shutdownTelemetry, tracesWanted } from './setup.js';
 export { GrpcHealth, instrumentServer } from './grpc-introspection.js';
 export { recordGrpcCall, recordRestCall } from './serving-calls.js';

@@ -152,8 +152,9 @@ export function recordModelLoad(model: string, version: number, seconds: number,
 }
 
 /**
- * For batch jobs: rows finished (`done`) and rows that failed, per job and model. Call it as rows
- * complete (any granularity); the counters are `maas_batch_job_rows_total{job,model,outcome}`.
+ * For batch jobs: rows that got a prediction (`done`) and rows that got an error line (`failed`),
+ * per job and model, as the worker records them in the job's progress; the counters are
+ * `maas_batch_job_rows_total{job,model,outcome}`.
  */
 export function recordBatchJobRows(job: string, model: string, rows: { done?: number; failed?: number }): void {
   const m = meters();

@@ -24,10 +24,21 @@ function labels(attributes: Record<string, unknown>, extra: Array<[string, strin
   return `{${parts.join(',')}}`;
 }
 
-function number(value: number): string {
+/**
+ * A double as absl::StrCat writes it (bucket limits and sums): %g with six significant digits,
+ * e.g. 612.22 for 612.220032 and 1.45989e+09.
+ */
+export function sixDigits(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
-  return String(value);
+  if (value === 0 || !Number.isFinite(value)) return String(value);
+  const [mantissa, exponent] = value.toExponential(5).split('e') as [string, string];
+  const power = Number(exponent);
+  if (power < -4 || power >= 6) {
+    const digits = String(Math.abs(power)).padStart(2, '0');
+    return `${mantissa.replace(/\.?0+$/, '')}e${power < 0 ? '-' : '+'}${digits}`;
+  }
+  return String(Number(value.toPrecision(6)));
 }
 
 /** One metric (an OTel instrument named like `/tensorflow/serving/request_count`, leading slash omitted). */
@@ -41,15 +52,16 @@ export function tfMetricText(metric: MetricData): string {
       let cumulative = 0;
       counts.forEach((count, i) => {
         cumulative += count;
-        lines.push(`${name}_bucket${labels(point.attributes, [['le', number(boundaries[i] ?? Infinity)]])} ${cumulative}`);
+        lines.push(`${name}_bucket${labels(point.attributes, [['le', sixDigits(boundaries[i] ?? Infinity)]])} ${cumulative}`);
       });
-      lines.push(`${name}_sum${labels(point.attributes)} ${number(point.value.sum ?? 0)}`);
+      lines.push(`${name}_sum${labels(point.attributes)} ${sixDigits(point.value.sum ?? 0)}`);
       lines.push(`${name}_count${labels(point.attributes)} ${point.value.count}`);
     }
   } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
     const kind = metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter' : 'gauge';
     lines.push(`# TYPE ${name} ${kind}`);
-    for (const point of metric.dataPoints) lines.push(`${name}${labels(point.attributes)} ${number(point.value)}`);
+    // Scalars are int64 in TF (%d).
+    for (const point of metric.dataPoints) lines.push(`${name}${labels(point.attributes)} ${Math.trunc(point.value)}`);
   }
   return lines.length > 1 ? `${lines.join('\n')}\n` : '';
 }

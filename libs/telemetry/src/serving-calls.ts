@@ -1,5 +1,17 @@
+import type { Logger } from './log.js';
 import { recordRequest } from './metrics.js';
+import { codeName } from './status-codes.js';
 import { recordTfRequest } from './tf-serving-metrics.js';
+
+/** Set at MAAS_LOG_LEVEL=debug: one line per served call (names and numbers, never tensors). */
+let callLog: Logger | undefined;
+
+export function logServedCalls(log: Logger | undefined): void {
+  callLog = log;
+}
+
+/** A version as other log lines carry it (a number), absent when none answered. */
+const logVersion = (version: string) => (version === '' ? undefined : Number(version));
 
 /** TF Serving counts these gRPC methods in request_count (shared/spec §10). */
 const TF_COUNTED_GRPC = new Set(['Predict', 'Classify', 'Regress']);
@@ -28,8 +40,10 @@ export function recordGrpcCall(path: string, request: unknown, response: unknown
   const method = methodOf(path);
   const model = specOf(request)?.name ?? '';
   const answered = specOf(response)?.version;
-  recordRequest({ model, version: answered === undefined ? '' : String(answered), method, code, entrypoint: 'grpc', seconds });
+  const version = answered === undefined ? '' : String(answered);
+  recordRequest({ model, version, method, code, entrypoint: 'grpc', seconds });
   if (TF_COUNTED_GRPC.has(method)) recordTfRequest(model, method, 'GRPC', code, seconds);
+  callLog?.debug(`${path.slice(1)} ${codeName(code)} in ${(seconds * 1000).toFixed(1)} ms`, { model, version: logVersion(version), method, status: codeName(code), entrypoint: 'grpc' });
 }
 
 /** REST routes as TF Serving method names. */
@@ -47,6 +61,8 @@ const REST_METHODS: Record<string, string> = {
  */
 export function recordRestCall(route: string, spec: { name: string; version?: bigint }, code: number, seconds: number): void {
   const method = REST_METHODS[route] ?? route;
-  recordRequest({ model: spec.name, version: spec.version === undefined ? '' : String(spec.version), method, code, entrypoint: 'rest', seconds });
+  const version = spec.version === undefined ? '' : String(spec.version);
+  recordRequest({ model: spec.name, version, method, code, entrypoint: 'rest', seconds });
+  callLog?.debug(`REST ${route} ${codeName(code)} in ${(seconds * 1000).toFixed(1)} ms`, { model: spec.name, version: logVersion(version), method, status: codeName(code), entrypoint: 'rest' });
   recordTfRequest(spec.name, route === 'status' || route === 'metadata' ? '' : route, 'REST', code, seconds);
 }

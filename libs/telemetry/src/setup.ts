@@ -1,13 +1,16 @@
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createLogger, logLevelFromEnv } from './log.js';
 import { bindInstruments } from './metrics.js';
+import { logServedCalls } from './serving-calls.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 
 /** Names one process to the telemetry backends: `maas-scheduler`, `maas-worker`, ... */
 export interface TelemetryOptions {
   serviceName: string;
+  /** The `role` of its log lines (`worker`, ...). */
+  role: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -19,29 +22,24 @@ interface Installed {
 
 let installed: Installed | undefined;
 
-/** Where finished spans go, from the standard OTEL_* variables plus MAAS_TRACE_FILE; none means no tracing. */
-async function spanProcessors(env: NodeJS.ProcessEnv): Promise<SpanProcessor[]> {
-  const { BatchSpanProcessor, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-  const processors: SpanProcessor[] = [];
-  if (env.MAAS_TRACE_FILE) {
-    const { JsonLinesSpanExporter } = await import('./trace-file.js');
-    processors.push(new SimpleSpanProcessor(new JsonLinesSpanExporter(env.MAAS_TRACE_FILE)));
-  }
-  const otlp = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (otlp && env.OTEL_TRACES_EXPORTER !== 'none') {
-    // The exporter reads the endpoint, headers and timeouts from the same OTEL_* variables.
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
-  }
-  return processors;
+/**
+ * Whether the standard OTEL_* variables ask for traces: an exporter named in OTEL_TRACES_EXPORTER
+ * (otlp, zipkin, console), or an OTLP endpoint; `none` and OTEL_SDK_DISABLED turn them off.
+ */
+export function tracesWanted(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  if (exporters.includes('none')) return false;
+  return exporters.length > 0 || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
 /**
  * Sets up this process's telemetry, once, before anything serves: meters exported for Prometheus
- * (always; scraped from /metrics when a metrics port is open), and traces through NodeSDK when an
- * exporter is configured (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, or MAAS_TRACE_FILE) and
- * OTEL_SDK_DISABLED is not set. NodeSDK is loaded only then, keeping start-up light otherwise.
- * W3C trace context is the propagator (OTEL_PROPAGATORS may change it).
+ * (always; scraped from /metrics when a metrics port is open), and traces through NodeSDK when the
+ * OTEL_* variables ask for them (tracesWanted). NodeSDK then builds the exporter from those same
+ * variables (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]{ENDPOINT,PROTOCOL,HEADERS},
+ * OTEL_BSP_*, OTEL_TRACES_SAMPLER, OTEL_PROPAGATORS; W3C trace context by default). It is loaded
+ * only then, keeping start-up light otherwise.
  */
 export async function initTelemetry(options: TelemetryOptions): Promise<void> {
   if (installed) return;
@@ -51,13 +49,11 @@ export async function initTelemetry(options: TelemetryOptions): Promise<void> {
   metrics.setGlobalMeterProvider(meterProvider);
   bindInstruments();
   installed = { prometheus, meterProvider };
-  if (env.OTEL_SDK_DISABLED === 'true') return;
-  const processors = await spanProcessors(env);
-  if (processors.length === 0) return;
+  logServedCalls(logLevelFromEnv(env) === 'debug' ? createLogger(options.role, 'debug') : undefined);
+  if (!tracesWanted(env)) return;
   const { NodeSDK, resources } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ? undefined : options.serviceName,
-    spanProcessors: processors,
     // Meters are ours (above); no OTel logs; the process detector is left out: it records the command line, flags included.
     metricReaders: [],
     logRecordProcessors: [],

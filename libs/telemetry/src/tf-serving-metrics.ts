@@ -13,7 +13,10 @@ import { tfMetricText } from './prometheus-text.js';
 
 /** TF's latency buckets: 10 µs x 1.8^i, 33 of them. */
 const TF_LATENCY_MICROS = Array.from({ length: 33 }, (_, i) => 10 * 1.8 ** i);
-const TF_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/** batching_session's queuing_latency: 100 µs x 1.2^i, 52 of them (batching_session.cc). */
+const TF_QUEUING_MICROS = Array.from({ length: 52 }, (_, i) => 100 * 1.2 ** i);
+/** batching_util.h's batch-size buckets: 1 x 2^i, 14 of them. */
+const TF_BATCH_SIZES = Array.from({ length: 14 }, (_, i) => 2 ** i);
 
 /** Hands the collected metrics to the renderer on demand (no periodic export). */
 class OnDemandReader extends MetricReader {
@@ -34,6 +37,13 @@ interface TfInstruments {
 
 let reader: OnDemandReader | undefined;
 let instruments: TfInstruments | undefined;
+/** queuing_latency's label: the BatchingParameters thread_pool_name in force (shared/spec §8 defaults). */
+let threadPoolName = 'batch_threads';
+
+/** Names the batching thread pool for queuing_latency, as TF labels it. */
+export function setTfBatchThreadPool(name: string): void {
+  threadPoolName = name;
+}
 
 function noopInstruments(): TfInstruments {
   const meter = createNoopMeter();
@@ -54,11 +64,16 @@ export function enableTfServingMetrics(): void {
     requestCount: meter.createCounter('tensorflow/serving/request_count', { description: 'The total number of requests.' }),
     requestLatency: latency('tensorflow/serving/request_latency', 'Distribution of wall time (in microseconds) for Tensorflow Serving request.'),
     runtimeLatency: latency('tensorflow/serving/runtime_latency', 'Distribution of wall time (in microseconds) for Tensorflow runtime.'),
-    inputBatchSize: sizes('tensorflow/serving/batching_session/input_batch_size', 'Tracks the batch size distribution on the inputs by model_name (if available).'),
-    processedBatchSize: sizes('tensorflow/serving/batching_session/processed_batch_size', 'Tracks the batch size distribution on processing by model_name (if available).'),
-    paddingSize: sizes('tensorflow/serving/batching_session/padding_size', 'Tracks the padding size distribution on batches by model_name (if available).'),
-    queuingLatency: latency('tensorflow/serving/batching_session/queuing_latency', 'Tracks the latency distribution on queuing by model_name (if available).'),
-    wrappedRunCount: meter.createCounter('tensorflow/serving/batching_session/wrapped_run_count', { description: 'Tracks the number of wrapped run calls.' }),
+    // batching_session's own metrics carry no model name (batching_session.cc, batching_util.h).
+    inputBatchSize: sizes('tensorflow/serving/batching_session/input_batch_size', 'Tracks the batch size distribution on the inputs.'),
+    processedBatchSize: sizes('tensorflow/serving/batching_session/processed_batch_size', 'Tracks the batch size distribution on processing.'),
+    paddingSize: sizes('tensorflow/serving/batching_session/padding_size', 'Tracks the padding size distribution on batches.'),
+    queuingLatency: meter.createHistogram('tensorflow/serving/batching_session/queuing_latency', {
+      description: 'Distribution of wall time spent (in microseconds) in queuing',
+      unit: 'us',
+      advice: { explicitBucketBoundaries: TF_QUEUING_MICROS },
+    }),
+    wrappedRunCount: meter.createCounter('tensorflow/serving/batching_session/wrapped_run_count', { description: 'Total count of run calls on the wrapped session' }),
   };
 }
 
@@ -80,26 +95,28 @@ export function recordTfRuntime(model: string, api: string, seconds: number): vo
   tf().runtimeLatency.record(seconds * 1e6, { model_name: model, API: api, runtime: 'onnxruntime' });
 }
 
-/** A request taken into a batch: its rows and how long it queued. */
-export function recordTfBatchedRequest(model: string, rows: number, queuedSeconds: number): void {
+/** A request taken into a batch: its rows (once per input tensor, as TF records them) and how long it queued. */
+export function recordTfBatchedRequest(inputs: number, rows: number, queuedSeconds: number): void {
   const m = tf();
-  m.inputBatchSize.record(rows, { model_name: model });
-  m.queuingLatency.record(queuedSeconds * 1e6, { model_name: model });
-  m.wrappedRunCount.add(1, { model_name: model });
+  for (let i = 0; i < inputs; i++) m.inputBatchSize.record(rows);
+  m.queuingLatency.record(queuedSeconds * 1e6, { thread_pool_name: threadPoolName });
 }
 
-/** One executed batch: its padded size and how much of it is padding. */
-export function recordTfBatch(model: string, paddedRows: number, rows: number): void {
+/** One executed batch (one run of the wrapped session): its padded size and how much of it is padding. */
+export function recordTfBatch(paddedRows: number, rows: number): void {
   const m = tf();
-  m.processedBatchSize.record(paddedRows, { model_name: model });
-  m.paddingSize.record(paddedRows - rows, { model_name: model });
+  m.processedBatchSize.record(paddedRows);
+  m.paddingSize.record(paddedRows - rows, { execution_batch_size: String(paddedRows) });
+  m.wrappedRunCount.add(1);
 }
 
 /** The exposition text, or undefined when the metrics were never enabled. */
 export async function tfServingMetricsText(): Promise<string | undefined> {
   if (!reader) return undefined;
   const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map(tfMetricText)).join('');
+  // TF's exporter walks its registry's std::map: metrics in name order.
+  const all = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).sort((a, b) => (a.descriptor.name < b.descriptor.name ? -1 : 1));
+  return all.map(tfMetricText).join('');
 }
 
 /** GET handler for the monitoring path: the text, as TF serves it (text/plain). */

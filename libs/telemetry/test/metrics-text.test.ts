@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { GrpcHealth, TrafficWindow, tfMetricName } from '../src/index.js';
-import { tfMetricText } from '../src/prometheus-text.js';
+import { sixDigits, tfMetricText } from '../src/prometheus-text.js';
 
 class Reader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
 }
+
+test('bucket limits and sums are written as absl::StrCat writes a double: %g, six significant digits', () => {
+  assert.deepEqual([612.220032, 10 * 1.8 ** 32, 100 * 1.2 ** 51, 605, 0.00001234, 100000, 1e6, Infinity].map(sixDigits), ['612.22', '1.47476e+09', '1.09205e+06', '605', '1.234e-05', '100000', '1e+06', '+Inf']);
+});
 
 test("TF Serving's name mangling: every character outside [a-zA-Z0-9_] becomes ':'", () => {
   assert.equal(tfMetricName('/tensorflow/serving/request_count'), ':tensorflow:serving:request_count');

@@ -6,7 +6,7 @@ import type { ModelServerConfig } from '@maas/protos';
 import { batchingOptionsFromParameters } from '@maas/batching';
 import { readModelServerConfig } from '@maas/registry';
 import { parseMonitoringConfig, parseServingBatchingParameters, TextFormatError } from '@maas/text-proto';
-import { enableTfServingMetrics, serveMetrics, tfServingMetricsPage, type Logger, type MetricsServer } from '@maas/telemetry';
+import { enableTfServingMetrics, serveMetrics, setTfBatchThreadPool, tfServingMetricsPage, type Logger, type MetricsServer } from '@maas/telemetry';
 import type { BatchingConfig } from '@maas/worker';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@maas/serving-api';
 import { DEFAULT_MAX_REST_BODY_BYTES, type RestPages } from '@maas/scheduler';
@@ -41,7 +41,7 @@ export const MODEL_SOURCE_FLAGS: Record<string, FlagSpec> = {
 
 /** Flags of the cluster roles. */
 export const CLUSTER_FLAGS: Record<string, FlagSpec> = {
-  redis: { type: 'string', help: 'Redis URL (default: env REDIS_URL)' },
+  redis: { type: 'string', help: 'Redis URL: redis://, rediss:// or redis+sentinel://sentinels/master (default: env REDIS_URL)' },
   redis_prefix: { type: 'string', default: 'maas:', help: 'prefix of every Redis key, so clusters can share a Redis' },
   advertise_host: { type: 'string', default: '127.0.0.1', help: 'host other processes use to reach this one' },
   heartbeat_ms: { type: 'int', default: 1000, help: 'period of reports to Redis' },
@@ -90,6 +90,8 @@ export async function batchingConfigFrom(flags: FlagValues): Promise<BatchingCon
   }
   try {
     const params = parseServingBatchingParameters(text);
+    // TF Serving's pool name when the file names none (shared/spec §8); its queuing_latency metric is labelled with it.
+    setTfBatchThreadPool(params.threadPoolName ?? (file ? 'batch_threads' : 'model_server_batch_threads'));
     return {
       options: batchingOptionsFromParameters(params),
       perModel: flags.enable_per_model_batching_parameters as boolean,

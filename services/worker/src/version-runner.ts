@@ -53,7 +53,7 @@ function batched(model: OnnxModel, options: BatchingOptions, target: RunTarget):
         deadline: context.deadline,
         priority: context.priority,
         queueTimeoutMs: context.queueTimeoutMs,
-        tag: batchMember(requestRows(feeds)),
+        tag: batchMember(requestRows(feeds), Object.keys(feeds).length),
       });
       return Object.fromEntries(outputNames.map((name) => [name, results[name]!]));
     },

@@ -1,5 +1,5 @@
 import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
-import { AUTH_FLAGS, CLIENT_LIMIT_FLAGS, CLUSTER_TLS_FLAGS, MODEL_SOURCE_FLAGS, REQUEST_LIMIT_FLAGS, REST_FLAGS, TLS_FLAGS } from '../common-flags.js';
+import { AUTH_FLAGS, BATCHING_FLAGS, CLIENT_LIMIT_FLAGS, CLUSTER_TLS_FLAGS, MODEL_SOURCE_FLAGS, REQUEST_LIMIT_FLAGS, REST_FLAGS, TLS_FLAGS } from '../common-flags.js';
 import { spawnRole, type RoleProcess } from '../child-role.js';
 import { startLocalRedis, type LocalRedis } from '../local-redis.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
@@ -19,8 +19,9 @@ function roleFlags(specs: Record<string, FlagSpec>, names: readonly string[]): R
   );
 }
 
-/** Periods and autoscaling settings of the scheduler (docs/scaling.md). */
+/** Periods and autoscaling settings of the scheduler (docs/scaling.md), and TF Serving's metrics on its REST port. */
 const SCHEDULER_ONLY_FLAGS = roleFlags(SCHEDULER_FLAGS, [
+  'monitoring_config_file',
   'refresh_ms',
   'placement_ms',
   'scale_target_in_flight',
@@ -31,8 +32,9 @@ const SCHEDULER_ONLY_FLAGS = roleFlags(SCHEDULER_FLAGS, [
   'scale_to_zero_idle_ms',
   'cold_start_max_ms',
 ]);
-/** How each worker runs its models: sessions and providers, vertical profiling. */
+/** How each worker runs its models: batching, sessions and providers, vertical profiling. */
 const WORKER_ONLY_FLAGS = roleFlags(WORKER_FLAGS, [
+  ...Object.keys(BATCHING_FLAGS),
   'execution_providers',
   'intra_op_threads',
   'session_instances',
@@ -56,6 +58,7 @@ const UP_FLAGS: Record<string, FlagSpec> = {
   ...WORKER_ONLY_FLAGS,
   ...ALL_ROLES_FLAGS,
   workers: { type: 'int', default: 2, help: 'number of worker processes' },
+  metrics_port: { type: 'int', help: "scheduler's /metrics port (default 9464; the registry keeps 9465); -1: free ports for both, 0: both off (workers always take free ports)" },
   port: { type: 'int', default: 8500, help: "scheduler's gRPC port (0 picks a free port)" },
   redis: { type: 'string', help: 'Redis URL (default: env REDIS_URL, else a redis-server started here)' },
   redis_prefix: { type: 'string', default: 'maas:', help: 'prefix of every Redis key' },
@@ -90,17 +93,20 @@ export async function upCommand(argv: string[]): Promise<void> {
     await redis?.stop();
   };
   try {
-    const registry = await spawnRole(['registry', ...common, '--port=0', ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') });
+    // --metrics_port=-1 or 0 applies to the registry too; a port number only to the scheduler.
+    const metricsPort = flags.metrics_port as number | undefined;
+    const registryMetrics = metricsPort !== undefined && metricsPort <= 0 ? [`--metrics_port=${metricsPort}`] : [];
+    const registry = await spawnRole(['registry', ...common, '--port=0', ...registryMetrics, ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') });
     roles.push(registry);
     const workers = await Promise.all(
       Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0', '--metrics_port=-1', ...passThrough(flags, Object.keys(WORKER_ONLY_FLAGS))], { onLog: relay(`worker-${i + 1}`) })),
     );
     roles.unshift(...workers);
-    const schedulerFlags = [...passThrough(flags, Object.keys(REST_FLAGS)), ...frontDoor, ...passThrough(flags, Object.keys(SCHEDULER_ONLY_FLAGS))];
+    const schedulerFlags = [...passThrough(flags, [...Object.keys(REST_FLAGS), 'metrics_port']), ...frontDoor, ...passThrough(flags, Object.keys(SCHEDULER_ONLY_FLAGS))];
     const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...schedulerFlags], { onLog: relay('scheduler') });
     roles.push(scheduler);
     log(`cluster up: scheduler gRPC :${scheduler.ready.grpcPort}${scheduler.ready.restPort ? `, REST :${scheduler.ready.restPort}` : ''}, ${workers.length} workers`);
-    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, registryPort: registry.ready.grpcPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
+    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, metricsPort: scheduler.ready.metricsPort, registryPort: registry.ready.grpcPort, registryMetricsPort: registry.ready.metricsPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
   } catch (error) {
     await stopAll();
     throw error;

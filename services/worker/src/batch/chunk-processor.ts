@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
 import { status } from '@grpc/grpc-js';
 import { asServingError } from '@maas/errors';
-import { ACTIVE_STATES, errorLine, partsDir, readChunkRows, writePart, type ChunkJobData, type JobStore } from '@maas/batch-jobs';
+import { ACTIVE_STATES, errorLine, isEnded, partsDir, readChunkRows, writePart, type ChunkJobData, type JobStore } from '@maas/batch-jobs';
+import { recordBatchJobRows } from '@maas/telemetry';
 import type { ChunkLines, RowRunner } from './row-runner.js';
 
 export interface ChunkContext {
@@ -42,6 +43,8 @@ export async function processChunk(job: Job<ChunkJobData>, context: ChunkContext
   }
   await writePart(partsDir(record.outputPath, chunk.jobId), chunk.index, result.lines.join(''));
   const state = await context.store.recordChunk(chunk.jobId, chunk.index, { rows: chunk.rows, failed: result.failed, firstError: result.firstError, firstErrorRow: result.firstErrorRow });
+  // A job that ended meanwhile did not count the chunk; neither do the metrics.
+  if (state && !isEnded(state)) recordBatchJobRows(chunk.jobId, record.model.name, { done: chunk.rows - result.failed, failed: result.failed });
   if (state === 'FAILING') await context.stopRemaining(chunk.jobId);
   return `${chunk.rows} rows, ${result.failed} failed`;
 }
