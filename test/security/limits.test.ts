@@ -33,7 +33,7 @@ describe('limits on maas serve (auth off)', () => {
     server = await startMaas([
       'serve', '--port=0', '--grpc_host=127.0.0.1', '--rest_api_port=-1', '--model_name=words', `--model_base_path=${join(dir, 'words')}`,
       '--enable_batching', `--batching_parameters_file=${join(dir, 'batching.config')}`,
-      '--max_in_flight_per_client=2', '--grpc_max_concurrent_streams=2', '--max_string_bytes=8', '--rest_api_max_body_bytes=1000',
+      '--max_in_flight_per_client=2', '--grpc_max_concurrent_streams=2', '--max_string_bytes=8', '--rest_api_max_body_bytes=1000', '--grpc_max_message_bytes=4096',
     ]);
     address = `127.0.0.1:${server.grpcPort}`;
   });
@@ -69,5 +69,20 @@ describe('limits on maas serve (auth off)', () => {
     assert.match(((await restLong.json()) as { error: string }).error, /--max_string_bytes/);
     const tooBig = await fetch(rest, { method: 'POST', body: JSON.stringify({ instances: [['a'.repeat(2000)]] }) });
     assert.equal(tooBig.status, 413);
+    assert.match(((await tooBig.json()) as { error: string }).error, /exceeds the limit of 1000 bytes \(--rest_api_max_body_bytes\)/);
+  });
+
+  test('a gRPC message over --grpc_max_message_bytes is refused from its frame header, naming the flag', async () => {
+    const client = new RawClient(address);
+    const fits = await client.call(PREDICT, words('a'.repeat(8)));
+    // 5000 bytes of nothing protobuf: refused for its size before it is read, so never decoded.
+    const large = await client.call(PREDICT, new Uint8Array(5000).fill(0xff));
+    const health = await client.call('/grpc.health.v1.Health/Check', new Uint8Array(5000));
+    client.close();
+    assert.equal(outcome(fits), 'OK');
+    for (const refused of [large, health]) {
+      assert.equal(outcome(refused), 'RESOURCE_EXHAUSTED');
+      assert.match(refused.ok ? '' : refused.details, /larger than max \(5000 vs\.? 4096\) \(--grpc_max_message_bytes\)/);
+    }
   });
 });

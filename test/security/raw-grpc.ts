@@ -1,3 +1,4 @@
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as grpc from '@grpc/grpc-js';
 
 const identity = (bytes: Buffer) => bytes;
@@ -37,3 +38,44 @@ export class RawClient {
 }
 
 export const codeName = (code: number) => grpc.status[code] ?? String(code);
+
+/**
+ * The services a server lists through gRPC server reflection (v1): ServerReflectionRequest with
+ * list_services (field 7), answered by list_services_response (6) of ServiceResponse names.
+ */
+export function listServices(raw: RawClient, authorization?: string): Promise<string[]> {
+  const metadata = new grpc.Metadata();
+  if (authorization) metadata.set('authorization', authorization);
+  const call = raw.client.makeBidiStreamRequest('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', identity, identity, metadata, { deadline: Date.now() + 10_000 });
+  return new Promise((resolve, reject) => {
+    call.once('data', (bytes: Buffer) => {
+      const names: string[] = [];
+      const response = new BinaryReader(bytes);
+      while (response.pos < response.len) {
+        const [field, wire] = response.tag();
+        if (field !== 6) {
+          response.skip(wire, field);
+          continue;
+        }
+        const list = new BinaryReader(response.bytes());
+        while (list.pos < list.len) {
+          const [item, itemWire] = list.tag();
+          if (item !== 1) {
+            list.skip(itemWire, item);
+            continue;
+          }
+          const service = new BinaryReader(list.bytes());
+          while (service.pos < service.len) {
+            const [f, w] = service.tag();
+            if (f === 1) names.push(service.string());
+            else service.skip(w, f);
+          }
+        }
+      }
+      call.end();
+      resolve(names);
+    });
+    call.once('error', (error: grpc.ServiceError) => reject(new Error(`${codeName(error.code)}: ${error.details}`)));
+    call.write(Buffer.from(new BinaryWriter().uint32((7 << 3) | WireType.LengthDelimited).string('*').finish()));
+  });
+}

@@ -156,8 +156,16 @@ describe('auth and limits on maas serve', () => {
     const status = await client.call(`${MODEL}/GetModelStatus`, everyMethod('adder')[5]![1], { authorization: predictor });
     assert.equal(failed(status), 'PERMISSION_DENIED');
     assert.match(details(status), /jwt:ci may not read model 'adder'/);
+    // The same token in the REST header.
+    const restPredict = await fetch(`${rest}/v1/models/adder:predict`, { method: 'POST', body: '{"instances": [[1]]}', headers: { authorization: predictor } });
+    assert.deepEqual(await jsonOf(restPredict), { predictions: [[2]] });
+    const restStatus = await fetch(`${rest}/v1/models/adder`, { headers: { authorization: predictor } });
+    assert.equal(restStatus.status, 403);
+    assert.match((await jsonOf(restStatus)).error, /jwt:ci may not read model 'adder'/);
     for (const token of [await sign({ maas_roles: { '*': ['administer'] } }, '-1m'), await sign({ maas_roles: { '*': ['administer'] } }, '5m', 'another-secret-0123456789abcdefghij')]) {
       assert.equal(failed(await client.call(`${PREDICTION}/Predict`, predictBytes('adder'), { authorization: bearer(token) })), 'UNAUTHENTICATED');
+      const restRefused = await fetch(`${rest}/v1/models/adder:predict`, { method: 'POST', body: '{"instances": [[1]]}', headers: { authorization: bearer(token) } });
+      assert.equal(restRefused.status, 401);
     }
   });
 

@@ -65,6 +65,9 @@ function keyDigest(json: Json, prefix: string, where: string): string | undefine
   return digest ?? (plain === undefined ? undefined : sha256Hex(plain));
 }
 
+/** Principals MaaS names itself: a key with one of these names would pass for the service key (no per-client limit) or for auth being off, in the audit log too. */
+const RESERVED_NAMES = ['service', 'anonymous', 'unauthenticated'];
+
 function apiKeys(value: unknown): ApiKeyEntry[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new AuthConfigError('api_keys: expected a list');
@@ -74,6 +77,7 @@ function apiKeys(value: unknown): ApiKeyEntry[] {
     const json = object(item, where);
     const name = optionalString(json, 'name', where);
     if (!name) throw new AuthConfigError(`${where}.name: required`);
+    if (RESERVED_NAMES.includes(name) || name.startsWith('jwt:')) throw new AuthConfigError(`${where}.name: ${JSON.stringify(name)} is reserved for the cluster's own principals`);
     const sha256 = keyDigest(json, 'key', where);
     if (!sha256) throw new AuthConfigError(`${where}: key or key_sha256 is required`);
     if (seen.has(sha256)) throw new AuthConfigError(`${where}: the same key is listed twice`);

@@ -1,6 +1,6 @@
 import { ServerInterceptingCall, status, type Metadata, type ServerInterceptor, type ServiceDefinition, type StatusObject } from '@grpc/grpc-js';
 import { asServingError, toGrpcError, type ServingError } from '@maas/errors';
-import { isScreenedMethod, screenRequestBytes, type InFlightPerClient, type RequestLimits } from '@maas/limits';
+import { isScreenedMethod, LIMIT_FLAGS, screenRequestBytes, type InFlightPerClient, type RequestLimits } from '@maas/limits';
 import { authorize, isAdministrative, modelsNamed, requirementFor, type Requirement } from './access-rules.js';
 import type { AuditLog } from './audit-log.js';
 import { ANONYMOUS, type Authenticator, type Principal } from './authenticator.js';
@@ -65,6 +65,7 @@ function statusOf(error: unknown): StatusObject {
  */
 export function guardInterceptor(options: CallGuardOptions): ServerInterceptor {
   return (method, call) => {
+    nameMessageLimit(call);
     const requirement = requirementFor(method.path);
     if (requirement.kind === 'public') return new ServerInterceptingCall(call);
     let principal: Principal | undefined;
@@ -125,6 +126,24 @@ export function guardInterceptor(options: CallGuardOptions): ServerInterceptor {
     }
     return intercepting;
   };
+}
+
+const MESSAGE_TOO_LARGE = /^(Received|Sent) message (larger than max|that decompresses to a size larger than)/;
+
+/**
+ * grpc-js refuses a request over --grpc_max_message_bytes from its frame header, before reading
+ * it (and a response over it before sending), but in its own words and straight from the call
+ * under the interceptors: that call's sendStatus is wrapped so the refusal names the flag, as
+ * every other limit's does.
+ */
+function nameMessageLimit(call: Parameters<ServerInterceptor>[1]): void {
+  const sendStatus = call.sendStatus.bind(call);
+  call.sendStatus = (sent) =>
+    sendStatus(
+      sent.code === status.RESOURCE_EXHAUSTED && MESSAGE_TOO_LARGE.test(sent.details ?? '')
+        ? { ...sent, details: `${sent.details} (--${LIMIT_FLAGS.maxMessageBytes})` }
+        : sent,
+    );
 }
 
 /** Authenticates the caller and takes a slot of its requests in flight. */

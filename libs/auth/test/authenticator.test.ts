@@ -67,6 +67,12 @@ test('JWTs verify signature, issuer, audience and expiry; their roles claim give
   await assert.rejects(auth.authenticate(`Bearer ${await token({}, { audience: 'someone-else' })}`), (e: Error) => unauthenticated(e) && /aud/.test(e.message));
   await assert.rejects(auth.authenticate(`Bearer ${await token({}, { secret: 'another-secret-of-at-least-32-bytes!' })}`), unauthenticated);
   await assert.rejects(auth.authenticate(`Bearer ${await token({ maas_roles: { adder: ['fly'] } })}`), unauthenticated);
+  // An unsigned token (alg none) granting everything, and a valid one whose signature was cut off.
+  const part = (json: object) => Buffer.from(JSON.stringify(json)).toString('base64url');
+  const unsigned = `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: 'https://issuer.test', aud: 'maas', sub: 'mallory', exp: Math.floor(Date.now() / 1000) + 300, maas_roles: { '*': ['administer'] } })}.`;
+  await assert.rejects(auth.authenticate(`Bearer ${unsigned}`), unauthenticated);
+  const valid = await token({ maas_roles: { '*': ['administer'] } });
+  await assert.rejects(auth.authenticate(`Bearer ${valid.slice(0, valid.lastIndexOf('.') + 1)}`), unauthenticated);
 });
 
 test('JWTs verify against a JWKS file (RS256)', async () => {
@@ -90,6 +96,8 @@ test('config mistakes are refused with the field named', () => {
     [{ api_keys: [{ name: 'x', key_sha256: 'abc', roles: {} }] }, /64 hex digits/],
     [{ jwt: { secret: 's', jwks_url: 'https://x' } }, /exactly one of/],
     [{ api_key: [] }, /unknown field api_key/],
+    [{ api_keys: [{ name: 'service', key: 'k', roles: {} }] }, /api_keys\[0\]\.name: "service" is reserved/],
+    [{ api_keys: [{ name: 'jwt:ci', key: 'k', roles: {} }] }, /"jwt:ci" is reserved/],
   ];
   for (const [json, message] of bad) assert.throws(() => parseAuthConfig(JSON.stringify(json)), (e: Error) => e instanceof AuthConfigError && message.test(e.message));
   assert.throws(() => parseAuthConfig('{'), AuthConfigError);

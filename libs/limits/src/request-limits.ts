@@ -34,6 +34,7 @@ export const LIMIT_FLAGS = {
   maxRestRows: 'rest_api_max_rows',
   maxInFlightPerClient: 'max_in_flight_per_client',
   maxConcurrentStreams: 'grpc_max_concurrent_streams',
+  maxMessageBytes: 'grpc_max_message_bytes',
 } as const;
 
 /** RESOURCE_EXHAUSTED (HTTP 429) naming the limit and the flag that sets it. */
