@@ -4,7 +4,7 @@ import { credentials, Metadata, type CallOptions, type ServiceError } from '@grp
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BatchJob_State, BatchJobsClient, type BatchJob, type BatchResultsResponse, type SubmitBatchJobRequest } from '@maas/protos';
-import { chunkQueue, type ChunkJobData } from '@maas/batch-jobs';
+import { chunkJobId, chunkQueue, type ChunkJobData } from '@maas/batch-jobs';
 import { makeTempDir } from '@maas/test-support';
 import { TestCluster } from '../cluster/cluster-harness.js';
 
@@ -97,15 +97,29 @@ export class BatchTestCluster extends TestCluster {
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   }
 
-  /** Chunks of the model's queue being processed right now, with the worker that took each. */
-  async activeChunks(model: string): Promise<Array<Job<ChunkJobData>>> {
+  private async withChunkQueue<T>(model: string, use: (queue: Queue<ChunkJobData>) => Promise<T>): Promise<T> {
     this.redisClient ??= new Redis(this.redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue<ChunkJobData>(chunkQueue(model), { connection: this.redisClient, prefix: 'maas:bull' });
     try {
-      return await queue.getActive();
+      return await use(queue);
     } finally {
       await queue.close();
     }
+  }
+
+  /** Chunks of the model's queue being processed right now, with the worker that took each. */
+  activeChunks(model: string): Promise<Array<Job<ChunkJobData>>> {
+    return this.withChunkQueue(model, (queue) => queue.getActive());
+  }
+
+  /** Chunks waiting in the model's queue, in the order workers will take them. */
+  queuedChunks(model: string): Promise<Array<Job<ChunkJobData>>> {
+    return this.withChunkQueue(model, (queue) => queue.getPrioritized());
+  }
+
+  /** A chunk's BullMQ job, read in one go (undefined once it is gone: chunks are removed when they complete). */
+  chunkJob(model: string, jobId: string, chunk: number): Promise<Job<ChunkJobData> | undefined> {
+    return this.withChunkQueue(model, (queue) => queue.getJob(chunkJobId(jobId, chunk)));
   }
 
   override async stop(): Promise<void> {

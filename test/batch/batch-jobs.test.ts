@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { BatchJob_State } from '@maas/protos';
+import { BatchJob_State, type BatchJob } from '@maas/protos';
+import { partsDir } from '@maas/batch-jobs';
 import { MAAS_BIN } from '@maas/cli';
-import { adderMismatches, adderRows, BatchTestCluster } from './batch-harness.js';
+import { adderMismatches, adderRows, BatchTestCluster, ENDED } from './batch-harness.js';
 
 const MODEL = 'adder';
 const state = (s: BatchJob_State) => BatchJob_State[s];
@@ -40,6 +42,31 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     assert.deepEqual([page.partial, page.nextOffset, page.end], [false, 300n, true]);
   });
 
+  test('chunks of a higher-priority job are taken first, even when it was submitted later', async () => {
+    const spec = { name: MODEL, signatureName: '' };
+    const low = cluster.outputPath();
+    const high = cluster.outputPath();
+    // Frozen workers take nothing, so the queue shows the order in which they will take the chunks.
+    for (const worker of cluster.workers) worker.child.kill('SIGSTOP');
+    let first;
+    let second;
+    let queued;
+    try {
+      first = await cluster.submit({ modelSpec: spec, instances: adderRows(40), outputPath: low, rowsPerChunk: 10, priority: 0 });
+      second = await cluster.submit({ modelSpec: spec, instances: adderRows(30), outputPath: high, rowsPerChunk: 10, priority: 1000 });
+      queued = await cluster.queuedChunks(MODEL);
+    } finally {
+      for (const worker of cluster.workers) worker.child.kill('SIGCONT');
+    }
+    const names = new Map([[first.id, 'low'], [second.id, 'high']]);
+    const order = queued.filter((chunk) => names.has(chunk.data.jobId)).map((chunk) => `${names.get(chunk.data.jobId)} ${chunk.data.index}`);
+    assert.deepEqual(order, ['high 0', 'high 1', 'high 2', 'low 0', 'low 1', 'low 2', 'low 3']);
+    for (const [job, rows, output] of [[first, 40, low], [second, 30, high]] as const) {
+      assert.equal(state((await cluster.waitForJob(job.id)).state), 'COMPLETED');
+      assert.deepEqual(adderMismatches(cluster.readResults(output), rows), []);
+    }
+  });
+
   test('rows the model rejects get error lines and the job goes on (REST API)', async () => {
     const lines = adderRows(40);
     lines[3] = '"not a list"';
@@ -67,6 +94,12 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     assert.equal(results[25]!.error, 'the row names inputs the model does not have: nope');
     const page = await cluster.rest('GET', `/v1/batch/jobs/${id}/results?offset=2&limit=2`);
     assert.deepEqual(page.json, { results: [{ row: 2, prediction: [3, 3.5] }, { row: 3, error: results[3]!.error }], partial: false, next_offset: 4, end: false });
+    // Inline rows: the instances themselves in the body.
+    const inline = await cluster.rest('POST', '/v1/batch/jobs', { model_spec: { name: MODEL }, instances: [[1, 2], { x: [3, 4] }], output_path: cluster.outputPath() });
+    assert.deepEqual([inline.status, inline.json.input_path, inline.json.total_rows], [200, '', 2], JSON.stringify(inline.json));
+    await cluster.waitForJob(inline.json.id as string);
+    const inlineResults = await cluster.rest('GET', `/v1/batch/jobs/${inline.json.id as string}/results`);
+    assert.deepEqual(inlineResults.json, { results: [{ row: 0, prediction: [2, 3] }, { row: 1, prediction: [4, 5] }], partial: false, next_offset: 2, end: true });
   });
 
   test('a job over its failure budget ends FAILED with the reason; what it processed is in OUTPUT.partial', async () => {
@@ -87,16 +120,82 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     assert.equal((await cluster.results(job.id, 0, 100)).partial, true);
   });
 
-  test('submit-time errors: missing input, malformed line, unknown model or version, unwritable output, bad arguments', async () => {
+  test('persisting failures: a chunk retries with exponential backoff, then its rows get error lines; unwritable results end the job FAILED', async () => {
+    const spec = { name: MODEL, signatureName: '' };
+    const inputA = cluster.writeInput(adderRows(30));
+    const inputB = cluster.writeInput(adderRows(20));
+    const inputC = cluster.writeInput(adderRows(10));
+    const outA = cluster.outputPath();
+    const outB = cluster.outputPath();
+    const outC = cluster.outputPath();
+    // A's input is away for a while, B's is gone for good, a directory blocks C's output path. Workers
+    // are frozen from before the submits until after, so no chunk runs in between.
+    for (const worker of cluster.workers) worker.child.kill('SIGSTOP');
+    let a!: BatchJob;
+    let b!: BatchJob;
+    let c!: BatchJob;
+    try {
+      a = await cluster.submit({ modelSpec: spec, inputPath: inputA, outputPath: outA });
+      b = await cluster.submit({ modelSpec: spec, inputPath: inputB, outputPath: outB });
+      c = await cluster.submit({ modelSpec: spec, inputPath: inputC, outputPath: outC });
+      renameSync(inputA, `${inputA}.away`);
+      unlinkSync(inputB);
+      mkdirSync(join(outC, 'blocker'), { recursive: true });
+    } finally {
+      for (const worker of cluster.workers) worker.child.kill('SIGCONT');
+    }
+    // After each failed attempt the chunk waits in BullMQ's delayed set, its hash holding the attempts
+    // made and the delay (set together; the delay goes back to 0 when the wait is over).
+    const delays = { a: new Map<number, number>(), b: new Map<number, number>() };
+    const watch = async (id: string, seen: Map<number, number>) => {
+      const job = await cluster.chunkJob(MODEL, id, 0);
+      if (job && Number(job.delay) > 0) seen.set(job.attemptsMade, Number(job.delay));
+    };
+    await cluster.waitFor('two failed attempts of A', async () => {
+      await Promise.all([watch(a.id, delays.a), watch(b.id, delays.b)]);
+      return [...delays.a.keys()].some((attempts) => attempts >= 2);
+    }, 30_000);
+    renameSync(`${inputA}.away`, inputA);
+    await cluster.waitFor('B and C ended', async () => {
+      await watch(b.id, delays.b);
+      return (await Promise.all([b.id, c.id].map((id) => cluster.get(id)))).every((job) => ENDED.includes(job.state));
+    }, 90_000);
+
+    const jobA = await cluster.waitForJob(a.id);
+    assert.equal(state(jobA.state), 'COMPLETED', jobA.error);
+    assert.equal(jobA.rowsFailed, 0n, 'the retry that found the input ran every row');
+    assert.deepEqual(adderMismatches(cluster.readResults(outA), 30), []);
+
+    const jobB = await cluster.get(b.id);
+    assert.equal(state(jobB.state), 'FAILED');
+    assert.match(jobB.error, /^20 rows failed, more than the failure budget of 2; first error: row 0: chunk 0 failed \(attempt 5\): ENOENT/);
+    const partial = cluster.readResults(`${outB}.partial`);
+    assert.deepEqual(partial.map((line) => line.row), Array.from({ length: 20 }, (_, i) => i));
+    assert.ok(partial.every((line) => /^chunk 0 failed \(attempt 5\): ENOENT/.test(line.error ?? '')), JSON.stringify(partial[0]));
+    // Exponential backoff from 1 s: the delays seen are 1000 x 2^(attempt - 1), up to 8 s before the fifth and last attempt.
+    for (const [attempts, delay] of [...delays.a, ...delays.b]) assert.equal(delay, 1000 * 2 ** (attempts - 1), `attempt ${attempts}`);
+    assert.equal(delays.b.get(4), 8000, JSON.stringify([...delays.b]));
+
+    const jobC = await cluster.get(c.id);
+    assert.equal(state(jobC.state), 'FAILED');
+    assert.match(jobC.error, /^results could not be written: /);
+    assert.equal(jobC.resultsPath, '');
+    assert.ok(!existsSync(partsDir(outC, jobC.id)), 'an ended job leaves no parts behind');
+    await assert.rejects(cluster.results(jobC.id, 0, 10), grpcCode(status.FAILED_PRECONDITION, /FAILED without results: results could not be written/));
+  });
+
+  test('submit-time errors: missing input, input or output a directory, malformed line, unknown model or version, unwritable output, bad arguments', async () => {
     const spec = { name: MODEL, signatureName: '' };
     const output = cluster.outputPath();
     await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: `${cluster.storage}/missing.jsonl`, outputPath: output }), grpcCode(status.NOT_FOUND, /input file .*missing.jsonl does not exist/));
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: cluster.storage, outputPath: output }), grpcCode(status.FAILED_PRECONDITION, /input file .* is a directory/));
     const malformed = cluster.writeInput(['[1]', '', '[2', '[3]']);
     await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: malformed, outputPath: output }), grpcCode(status.INVALID_ARGUMENT, /has 1 line\(s\) that are not JSON: line 3: /));
     const good = cluster.writeInput(adderRows(3));
     await assert.rejects(cluster.submit({ modelSpec: { ...spec, name: 'nope' }, inputPath: good, outputPath: output }), grpcCode(status.NOT_FOUND, /Latest\(nope\)/));
     await assert.rejects(cluster.submit({ modelSpec: { ...spec, version: 7n }, inputPath: good, outputPath: output }), grpcCode(status.NOT_FOUND, /Specific\(adder, 7\)/));
     await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, outputPath: `${cluster.storage}/no/such/dir/out.jsonl` }), grpcCode(status.FAILED_PRECONDITION, /cannot be written: directory .* does not exist/));
+    await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, outputPath: cluster.storage }), grpcCode(status.FAILED_PRECONDITION, /output .* is a directory/));
     await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: 'relative.jsonl', outputPath: output }), grpcCode(status.INVALID_ARGUMENT, /input_path must be absolute/));
     await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, instances: ['[1]'], outputPath: output }), grpcCode(status.INVALID_ARGUMENT, /exactly one of input_path and instances/));
     await assert.rejects(cluster.submit({ modelSpec: spec, inputPath: good, outputPath: good }), grpcCode(status.INVALID_ARGUMENT, /must differ/));
@@ -118,14 +217,19 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     // Frozen workers finish nothing while the cancel lands, so what counts as "after" is exact.
     for (const worker of cluster.workers) worker.child.kill('SIGSTOP');
     let cancelled;
-    let doneAtCancel;
+    let running;
     try {
-      doneAtCancel = (await cluster.get(submitted.id)).rowsDone;
-      cancelled = await cluster.cancel(submitted.id);
+      running = (await cluster.rest('GET', `/v1/batch/jobs/${submitted.id}`)).json;
+      cancelled = await cluster.rest('POST', `/v1/batch/jobs/${submitted.id}:cancel`);
     } finally {
       for (const worker of cluster.workers) worker.child.kill('SIGCONT');
     }
-    assert.equal(state(cancelled.state), 'CANCELLING');
+    // Progress while it ran: rows done, a rate, and the time left at that rate.
+    assert.equal(running.state, 'RUNNING');
+    const doneAtCancel = BigInt(running.rows_done as number);
+    const [rate, eta] = [running.rows_per_second as number, running.eta_seconds as number];
+    assert.ok(rate > 0 && Math.abs(eta - (total - Number(doneAtCancel)) / rate) < 0.01 * eta, JSON.stringify(running));
+    assert.deepEqual([cancelled.status, cancelled.json.state], [200, 'CANCELLING']);
     assert.ok(doneAtCancel < BigInt(total), 'the job was still running');
     const job = await cluster.waitForJob(submitted.id);
     assert.equal(state(job.state), 'CANCELLED');
@@ -140,6 +244,8 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     assert.ok(rows.every((row, i) => i === 0 || row > rows[i - 1]!), 'rows in order, none twice');
     assert.ok(partial.every((l) => (l.prediction as number[])[0] === l.row + 1), 'every line is its own row');
     assert.equal(state((await cluster.cancel(job.id)).state), 'CANCELLED', 'cancelling an ended job changes nothing');
+    const listed = await cluster.rest('GET', '/v1/batch/jobs?limit=50');
+    assert.deepEqual((listed.json.jobs as Array<Record<string, unknown>>).filter((j) => j.id === job.id).map((j) => [j.state, j.rows_done]), [['CANCELLED', Number(job.rowsDone)]]);
   });
 
   test('maas batch submit shows progress and a summary; status, list and cancel talk to the same API', async () => {
@@ -171,6 +277,8 @@ describe('batch jobs on a real cluster (Redis, registry, 2 workers, scheduler)',
     const refused = await run(['submit', cluster.writeInput(adderRows(1)), '--model', 'nope', '--out', outputPath]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /maas batch: Servable not found for request: Latest\(nope\)/);
+    const malformed = await run(['submit', cluster.writeInput(['[1, 2]', '{"x": [1, 2]', '[3, 4]']), '--model', MODEL, '--out', outputPath]);
+    assert.deepEqual([malformed.code, /maas batch: input file .* has 1 line\(s\) that are not JSON: line 2: /.test(malformed.stderr)], [1, true], malformed.stderr);
   });
 
   test('an input edited after submit: the chunk whose rows changed gets error lines saying so, the others run', async () => {

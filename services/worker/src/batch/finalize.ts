@@ -14,6 +14,7 @@ import {
   type JobRecord,
   type JobStore,
 } from '@maas/batch-jobs';
+import { recordBatchJobRows } from '@maas/telemetry';
 
 /** Chunk indices that have a results part. */
 async function writtenParts(dir: string): Promise<Set<number>> {
@@ -77,12 +78,15 @@ export async function finalizeJob(job: Job<FinalizeJobData>, store: JobStore): P
     });
     await assembleFile(end.resultsPath, pieces);
     await store.finish(record.id, end);
+    recordBatchJobRows(record.id, record.model.name, { failed: end.extraFailedRows });
     await removeParts(dir);
     return `${end.state}: ${end.resultsPath}`;
   } catch (error) {
     if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw error;
     const message = `results could not be written: ${(error as Error).message}`;
     await store.finish(record.id, { state: 'FAILED', resultsPath: '', extraFailedRows: 0, error: message });
+    // The job has ended: nothing reads its parts again, so they do not stay behind on the shared storage.
+    await removeParts(dir).catch(() => {});
     return `FAILED: ${message}`;
   }
 }
