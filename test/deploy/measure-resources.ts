@@ -1,16 +1,20 @@
 /**
- * Measures the resident memory of each cluster role, to size the Kubernetes resource requests in
- * deploy/ (numbers go in docs/deploy.md). Starts `maas up` with the demo classifier and one worker,
- * sends predictions through the scheduler, then reads VmRSS and VmHWM of every role from /proc.
+ * Measures what each cluster role uses, to size the Kubernetes resource requests in deploy/
+ * (numbers go in docs/deploy.md, "Sizing"). Starts `maas up` with the demo classifier and one
+ * worker, sends predictions through the scheduler one at a time, and reads from /proc of every
+ * role: VmRSS and VmHWM (memory), and user + system CPU time over the predictions (CPU per
+ * prediction; CPU time, not wall time, so other load on the machine does not inflate it).
  *
- *   node --import tsx test/deploy/measure-rss.ts [predictions=200]
+ *   node --import tsx test/deploy/measure-resources.ts [predictions=200]
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { spawnRole } from '@maas/cli';
 import { callUnary, loadTfServingClients } from '@maas/test-support';
 
 const predictions = Number(process.argv[2] ?? 200);
 const args = ['up', '--workers', '1', '--port=0', '--rest_api_port=-1', '--model_name=text_direction', '--model_base_path=models/text_direction'];
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 function kib(status: string, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
@@ -28,9 +32,17 @@ function roles(pid: number): { pid: number; role: string }[] {
   });
 }
 
-function sample(pid: number): { rssMiB: number; hwmMiB: number } {
+/** utime + stime of a process (all its threads, onnxruntime's included), in milliseconds. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+function sample(pid: number): { rssMiB: number; hwmMiB: number; cpuMs: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rssMiB: Math.round(kib(status, 'VmRSS') / 1024), hwmMiB: Math.round(kib(status, 'VmHWM') / 1024) };
+  return { rssMiB: Math.round(kib(status, 'VmRSS') / 1024), hwmMiB: Math.round(kib(status, 'VmHWM') / 1024), cpuMs: cpuMs(pid) };
 }
 
 const up = await spawnRole(args, { timeoutMs: 120_000 });
@@ -49,9 +61,18 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const before = Object.fromEntries(roles(up.child.pid!).map(({ pid, role }) => [role, sample(pid)]));
+  const started = performance.now();
   for (let i = 0; i < predictions; i++) await callUnary(clients.prediction, 'Predict', request, { deadlineMs: 30_000 });
+  const seconds = (performance.now() - started) / 1000;
   const after = Object.fromEntries(roles(up.child.pid!).map(({ pid, role }) => [role, sample(pid)]));
-  console.log(JSON.stringify({ command: `maas ${args.join(' ')}`, predictions, afterFirstPrediction: before, afterPredictions: after }, null, 2));
+  const cpu = Object.fromEntries(
+    Object.entries(after).map(([role, a]) => {
+      const used = a.cpuMs - (before[role]?.cpuMs ?? 0);
+      // Per prediction for the roles on the request path; per second (millicores) for all.
+      return [role, { msPerPrediction: Number((used / predictions).toFixed(2)), millicores: Math.round(used / seconds) }];
+    }),
+  );
+  console.log(JSON.stringify({ command: `maas ${args.join(' ')}`, predictions, seconds: Number(seconds.toFixed(1)), afterFirstPrediction: before, afterPredictions: after, cpu }, null, 2));
 } finally {
   clients.close();
   await up.stop();

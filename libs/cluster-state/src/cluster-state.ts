@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { clusterKeys, type ClusterKeys } from './keys.js';
+import { sentinelOptions } from './sentinel-url.js';
 import type { Assignments, StoredCatalog, WorkerReport } from './types.js';
 import type { ScalingStatus } from './scaling-types.js';
 
@@ -20,9 +21,12 @@ export class ClusterState {
     this.keys = clusterKeys(prefix);
   }
 
+  /** `url`: redis://, rediss://, or redis+sentinel:// naming sentinels and a master (sentinel-url.ts). */
   static connect(url: string, prefix = DEFAULT_PREFIX): ClusterState {
     // Retry forever with a short backoff: a restarted Redis must be picked up again on its own.
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 100, 1000), lazyConnect: false });
+    const options = { maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 100, 1000), lazyConnect: false };
+    const sentinel = sentinelOptions(url);
+    const redis = sentinel ? new Redis({ ...sentinel, ...options }) : new Redis(url, options);
     redis.on('error', () => {}); // reconnects are handled by ioredis; callers see failed commands
     return new ClusterState(redis, prefix);
   }

@@ -38,7 +38,7 @@ export class PlacementLoop {
   private timer?: NodeJS.Timeout;
   private leading = false;
   lastUnplaced: Record<string, number> = {};
-  /** The last round's scaling verdict (also in Redis for DescribeCluster); scalingGauges() turns it into metrics. */
+  /** The last round's scaling verdict (also in Redis for DescribeCluster); maas_workers_wanted follows it. */
   lastScaling?: ScalingStatus;
 
   constructor(
