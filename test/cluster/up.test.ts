@@ -43,11 +43,17 @@ test('maas up --workers 2 serves the demo model through the scheduler and stops 
     assert.ok(Math.abs(p0! + p1! - 1) < 1e-4, `softmax sums to 1: ${p0} + ${p1}`);
     const rest = await fetch(`http://127.0.0.1:${ready.restPort}/v1/models/text_direction`).then((r) => r.json() as Promise<{ model_version_status: Array<{ state: string }> }>);
     assert.equal(rest.model_version_status[0]?.state, 'AVAILABLE');
+    // A role that dies is reported, not restarted; the others keep running.
+    process.kill(ready.workers[1]!.pid, 'SIGKILL');
+    for (let i = 0; i < 50 && !/worker-2 \(pid \d+\) exited unexpectedly \(SIGKILL\)/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(log, /worker-2 \(pid \d+\) exited unexpectedly \(SIGKILL\); the rest of the cluster keeps running without it/);
   } finally {
     clients.close();
     up.kill('SIGINT');
     const [code] = await once(up, 'exit');
     assert.equal(code, 0, log);
   }
+  // Roles stopped by Ctrl-C are not reported as deaths.
+  assert.doesNotMatch(log, /(worker-1|registry|scheduler) \(pid \d+\) exited unexpectedly/);
   for (const worker of ready.workers) assert.ok(!alive(worker.pid), `worker ${worker.pid} stopped`);
 });

@@ -87,7 +87,16 @@ export async function upCommand(argv: string[]): Promise<void> {
   const common = [`--redis=${url}`, `--redis_prefix=${String(flags.redis_prefix)}`, '--grpc_host=127.0.0.1', ...secured, ...passThrough(flags, Object.keys(ALL_ROLES_FLAGS))];
   const relay = (role: string) => (line: string) => console.error(`${role.padEnd(10)}| ${line}`);
   const roles: RoleProcess[] = [];
+  let stopping = false;
+  // `up` does not restart a role that dies (the cluster carries on without it); it says so.
+  const watch = (name: string, role: RoleProcess) => {
+    role.child.once('exit', (code, signal) => {
+      if (!stopping) log(`${name} (pid ${role.child.pid}) exited unexpectedly (${signal ?? `code ${code}`}); the rest of the cluster keeps running without it`);
+    });
+    return role;
+  };
   const stopAll = async () => {
+    stopping = true;
     // Front door first (no new requests), then the registry, then workers once in-flight work is done.
     for (const role of [...roles].reverse()) await role.stop();
     await redis?.stop();
@@ -97,14 +106,14 @@ export async function upCommand(argv: string[]): Promise<void> {
     const metricsPort = flags.metrics_port as number | undefined;
     const registryMetrics = metricsPort !== undefined && metricsPort <= 0 ? [`--metrics_port=${metricsPort}`] : [];
     const registry = await spawnRole(['registry', ...common, '--port=0', ...registryMetrics, ...passThrough(flags, Object.keys(MODEL_SOURCE_FLAGS))], { onLog: relay('registry') });
-    roles.push(registry);
+    roles.push(watch('registry', registry));
     const workers = await Promise.all(
-      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0', '--metrics_port=-1', ...passThrough(flags, Object.keys(WORKER_ONLY_FLAGS))], { onLog: relay(`worker-${i + 1}`) })),
+      Array.from({ length: flags.workers as number }, (_, i) => spawnRole(['worker', ...common, '--port=0', '--metrics_port=-1', ...passThrough(flags, Object.keys(WORKER_ONLY_FLAGS))], { onLog: relay(`worker-${i + 1}`) }).then((w) => watch(`worker-${i + 1}`, w))),
     );
     roles.unshift(...workers);
     const schedulerFlags = [...passThrough(flags, [...Object.keys(REST_FLAGS), 'metrics_port']), ...frontDoor, ...passThrough(flags, Object.keys(SCHEDULER_ONLY_FLAGS))];
     const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...schedulerFlags], { onLog: relay('scheduler') });
-    roles.push(scheduler);
+    roles.push(watch('scheduler', scheduler));
     log(`cluster up: scheduler gRPC :${scheduler.ready.grpcPort}${scheduler.ready.restPort ? `, REST :${scheduler.ready.restPort}` : ''}, ${workers.length} workers`);
     announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, metricsPort: scheduler.ready.metricsPort, registryPort: registry.ready.grpcPort, registryMetricsPort: registry.ready.metricsPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
   } catch (error) {
