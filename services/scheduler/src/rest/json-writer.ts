@@ -146,10 +146,8 @@ export class JsonWriter {
       while (low <= high) {
         const precision = (low + high) >> 1;
         const q = precision - 1 - exponent;
-        // At most 10^9, so rounding half up through int32 is Math.round.
-        const digits = ((q >= 0 ? a * POW10[q]! : a / POW10[-q]!) + 0.5) | 0;
-        const back = q >= 0 ? digits / POW10[q]! : digits * POW10[-q]!;
-        if (Math.fround(back) === a) {
+        const digits = roundTrip(a, q);
+        if (digits >= 0) {
           found = digits;
           foundQ = q;
           high = precision - 1;
@@ -359,7 +357,11 @@ function writeFloat32(b: Buffer, at: number, a: number): number {
   return at;
 }
 
-/** round(a·10^q) when it reads back (as digits/10^q) to the float32 a, else -1; q in -4..12 here. */
+/**
+ * round(a·10^q) when it reads back (as digits/10^q) to the float32 a, else -1. The digits stay
+ * below 10^9, so rounding half up through int32 is Math.round; |q| <= 22 keeps the read-back
+ * correctly rounded (Clinger).
+ */
 function roundTrip(a: number, q: number): number {
   const digits = ((q >= 0 ? a * POW10[q]! : a / POW10[-q]!) + 0.5) | 0;
   const back = q >= 0 ? digits / POW10[q]! : digits * POW10[-q]!;
