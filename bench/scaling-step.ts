@@ -15,14 +15,11 @@
 // objective: with closed-loop clients, latency = clients / throughput (Little's law), and on a
 // machine with fewer cores than workers × threads more replicas add little throughput, so no
 // replica count can bring the clients' latency under a fixed bound there.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { credentials } from '@grpc/grpc-js';
-import { MAAS_BIN } from '@maas/cli';
+import { spawnRole, type RoleProcess, type UpReadyEvent } from '@maas/cli';
 import { ClusterState } from '@maas/cluster-state';
 import { RegistryAdminClient, type DescribeClusterResponse } from '@maas/protos';
 import { callUnary, loadTfServingClients, makeTempDir, writeModelVersion } from '@maas/test-support';
@@ -60,13 +57,7 @@ const p95 = (values: number[]) => {
 };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-interface UpReady {
-  grpcPort: number;
-  registryPort: number;
-  redis: string;
-}
-
-async function startUp(modelBase: string): Promise<{ ready: UpReady; stop: () => Promise<void> }> {
+function startUp(modelBase: string): Promise<RoleProcess<UpReadyEvent>> {
   const env = { ...process.env };
   delete env.REDIS_URL; // `up` starts its own redis-server
   const flags = [
@@ -79,20 +70,7 @@ async function startUp(modelBase: string): Promise<{ ready: UpReady; stop: () =>
     `--intra_op_threads=${threads}`,
     '--session_instances=1',
   ];
-  const up = spawn(process.execPath, [MAAS_BIN, 'up', ...flags], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  up.stderr.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-20_000)));
-  const ready = await new Promise<UpReady>((resolve, reject) => {
-    createInterface({ input: up.stdout }).on('line', (line) => line.startsWith('{') && resolve(JSON.parse(line) as UpReady));
-    up.once('exit', (code) => reject(new Error(`maas up exited with ${code}:\n${log}`)));
-  });
-  return {
-    ready,
-    stop: async () => {
-      up.kill('SIGINT');
-      await once(up, 'exit');
-    },
-  };
+  return spawnRole<UpReadyEvent>(['up', ...flags], { env, timeoutMs: 120_000 });
 }
 
 async function main(): Promise<void> {
@@ -219,7 +197,7 @@ async function main(): Promise<void> {
     serving.close();
     admin.close();
     await state.close();
-    await up.stop();
+    await up.stop('SIGINT');
   }
 }
 

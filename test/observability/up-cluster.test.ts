@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { RegistryAdminClient } from '@maas/protos';
-import { spawnRole, startLocalRedis, type LocalRedis, type RoleProcess } from '@maas/cli';
+import { spawnRole, startLocalRedis, type LocalRedis, type RoleProcess, type UpReadyEvent } from '@maas/cli';
 import { addConstantModel, callUnary, loadTfServingClients, makeTempDir, waitFor, writeModelVersion } from '@maas/test-support';
 import { clientTraceparent, healthClient, healthOf, httpText, InMemoryOtlpReceiver, reflectedServices, sample, type SpanRecord } from './observability-helpers.js';
 
@@ -13,20 +13,13 @@ const SERVER = 2;
 const CLIENT = 3;
 const PREDICT = 'tensorflow.serving.PredictionService/Predict';
 
-interface UpReady {
-  grpcPort: number;
-  restPort: number;
-  metricsPort: number;
-  registryPort: number;
-  registryMetricsPort: number;
-  workers: Array<{ id: string; grpcPort: number; metricsPort: number }>;
-}
-
 const receiver = new InMemoryOtlpReceiver();
 let redis: LocalRedis;
-let up: RoleProcess;
+let up: RoleProcess<UpReadyEvent>;
 let log = '';
-let ready: UpReady;
+/** The cluster below runs with REST and every /metrics port on: `maas up` must announce them all. */
+type AllPortsUp = Omit<UpReadyEvent, 'workers'> & { restPort: number; metricsPort: number; registryMetricsPort: number; workers: Array<UpReadyEvent['workers'][number] & { metricsPort: number }> };
+let ready: AllPortsUp;
 let clients: ReturnType<typeof loadTfServingClients>;
 
 before(async () => {
@@ -54,8 +47,10 @@ before(async () => {
     '--placement_ms=300',
   ];
   // The standard OTEL_* variables reach every role `maas up` starts.
-  up = await spawnRole(args, { env: receiver.otelEnv(), onLog: (line) => (log += `${line}\n`) });
-  ready = up.ready as unknown as UpReady;
+  up = await spawnRole<UpReadyEvent>(args, { env: receiver.otelEnv(), onLog: (line) => (log += `${line}\n`) });
+  const announced = up.ready;
+  assert.ok(announced.restPort && announced.metricsPort && announced.registryMetricsPort && announced.workers.every((w) => w.metricsPort), `maas up announced every port: ${JSON.stringify(announced)}`);
+  ready = announced as AllPortsUp;
   clients = loadTfServingClients(`127.0.0.1:${ready.grpcPort}`);
   await waitFor('adder to answer through maas up', async () => (await predict(1, clientTraceparent().traceparent).catch(() => undefined)) !== undefined, 30_000).catch((error: Error) => {
     throw new Error(`${error.message}\n${log}`);

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { DataType, DescribeClusterRequest, PredictRequest } from '@maas/protos';
-import { MAAS_BIN } from '@maas/cli';
+import { spawnRole, type UpReadyEvent } from '@maas/cli';
 import { addConstantModel, makeTempDir, writeModelVersion } from '@maas/test-support';
 import { KEYS, bearer, writeAuthConfig } from './fixtures.js';
 import { RawClient, codeName, type RawOutcome } from './raw-grpc.js';
@@ -28,15 +25,11 @@ test('maas up --auth_config_file turns auth on for every role it starts', { time
   const env = { ...process.env };
   delete env.REDIS_URL;
   const args = ['up', '--workers=1', '--port=0', '--rest_api_port=-1', '--metrics_port=0', '--model_name=adder', `--model_base_path=${join(dir, 'adder')}`, `--auth_config_file=${writeAuthConfig(dir, 'adder')}`];
-  const up = spawn(process.execPath, [MAAS_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  up.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  const up = await spawnRole<UpReadyEvent>(args, { env, onLog: (line) => (log += `${line}\n`) });
+  const ready = up.ready;
   const clients: RawClient[] = [];
   try {
-    const ready = await new Promise<{ grpcPort: number; restPort: number; registryPort: number; workers: Array<{ grpcPort: number }> }>((resolve, reject) => {
-      createInterface({ input: up.stdout }).on('line', (line) => line.startsWith('{') && resolve(JSON.parse(line)));
-      up.once('exit', (code) => reject(new Error(`maas up exited with ${code}:\n${log}`)));
-    });
     const [front, registry, worker] = [ready.grpcPort, ready.registryPort, ready.workers[0]!.grpcPort].map((port) => new RawClient(`127.0.0.1:${port}`));
     clients.push(front!, registry!, worker!);
     const deadline = Date.now() + 60_000;
@@ -54,8 +47,6 @@ test('maas up --auth_config_file turns auth on for every role it starts', { time
     assert.equal(rest.status, 401);
   } finally {
     for (const client of clients) client.close();
-    up.kill('SIGINT');
-    const [code] = await once(up, 'exit');
-    assert.equal(code, 0, log);
+    assert.equal(await up.stop('SIGINT'), 0, log);
   }
 });

@@ -16,9 +16,18 @@ export interface ReadyEvent {
   metricsPort?: number;
 }
 
-export interface RoleProcess {
+/** What `maas up` announces once its cluster serves (the scheduler's ports are the cluster's). */
+export interface UpReadyEvent extends ReadyEvent {
+  role: 'up';
+  registryPort: number;
+  registryMetricsPort?: number;
+  redis: string;
+  workers: Array<{ id: string; pid: number; grpcPort: number; metricsPort?: number }>;
+}
+
+export interface RoleProcess<Ready extends ReadyEvent = ReadyEvent> {
   child: ChildProcess;
-  ready: ReadyEvent;
+  ready: Ready;
   /** SIGTERM, then waits for exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -27,10 +36,10 @@ export interface RoleProcess {
  * Starts `maas <args>` as a child process and resolves once it announces it is ready. Its stderr
  * (the log) goes to `onLog`; rejects with the log so far if it exits first or times out.
  */
-export async function spawnRole(
+export async function spawnRole<Ready extends ReadyEvent = ReadyEvent>(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLog?: (line: string) => void } = {},
-): Promise<RoleProcess> {
+): Promise<RoleProcess<Ready>> {
   const child = spawn(process.execPath, [MAAS_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -38,11 +47,11 @@ export async function spawnRole(
     options.onLog?.(line);
   });
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const ready = await new Promise<ReadyEvent>((resolve, reject) => {
+  const ready = await new Promise<Ready>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`maas ${args[0]} was not ready within ${timeoutMs} ms:\n${log}`)), timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
-      const event = JSON.parse(line) as ReadyEvent;
+      const event = JSON.parse(line) as Ready;
       if (event.event === 'ready') {
         clearTimeout(timer);
         resolve(event);

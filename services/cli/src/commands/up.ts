@@ -1,6 +1,6 @@
 import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
 import { AUTH_FLAGS, BATCHING_FLAGS, CLIENT_LIMIT_FLAGS, CLUSTER_TLS_FLAGS, MODEL_SOURCE_FLAGS, REQUEST_LIMIT_FLAGS, REST_FLAGS, TLS_FLAGS } from '../common-flags.js';
-import { spawnRole, type RoleProcess } from '../child-role.js';
+import { spawnRole, type RoleProcess, type UpReadyEvent } from '../child-role.js';
 import { startLocalRedis, type LocalRedis } from '../local-redis.js';
 import { announceReady, exitOnSignal, logger } from '../shutdown.js';
 import { SCHEDULER_FLAGS } from './scheduler.js';
@@ -115,7 +115,17 @@ export async function upCommand(argv: string[]): Promise<void> {
     const scheduler = await spawnRole(['scheduler', ...common, `--port=${String(flags.port)}`, ...schedulerFlags], { onLog: relay('scheduler') });
     roles.push(watch('scheduler', scheduler));
     log(`cluster up: scheduler gRPC :${scheduler.ready.grpcPort}${scheduler.ready.restPort ? `, REST :${scheduler.ready.restPort}` : ''}, ${workers.length} workers`);
-    announceReady({ role: 'up', grpcPort: scheduler.ready.grpcPort, restPort: scheduler.ready.restPort, metricsPort: scheduler.ready.metricsPort, registryPort: registry.ready.grpcPort, registryMetricsPort: registry.ready.metricsPort, redis: url, workers: workers.map((w) => ({ id: w.ready.id, pid: w.child.pid, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })) });
+    const ready: Omit<UpReadyEvent, 'event'> = {
+      role: 'up',
+      grpcPort: scheduler.ready.grpcPort,
+      restPort: scheduler.ready.restPort,
+      metricsPort: scheduler.ready.metricsPort,
+      registryPort: registry.ready.grpcPort,
+      registryMetricsPort: registry.ready.metricsPort,
+      redis: url,
+      workers: workers.map((w) => ({ id: w.ready.id!, pid: w.child.pid!, grpcPort: w.ready.grpcPort, metricsPort: w.ready.metricsPort })),
+    };
+    announceReady(ready);
   } catch (error) {
     await stopAll();
     throw error;
