@@ -1,21 +1,26 @@
 // What a REST predict of one 1×224×224×3 float image costs next to the same request over gRPC.
 //
-//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4] [--split]
+//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4] [--shared]
 //        [--rest=HOST:PORT --grpc=HOST:PORT [--pid=PID]]
 //
-// Two models, one row each, served by one `maas serve` the bench starts:
+// Two models, one row each, served by two `maas serve` processes the bench starts, one answering
+// REST and one gRPC (--shared: one process answers both):
 //   image_classifier  x [-1,224,224,3] float → mean over the pixels → a 3×10 dense layer → softmax
 //                     → y [-1,10]: an image in, a few numbers out, as image classifiers are. The
 //                     issue's target (REST well under 2× gRPC) is about this row.
 //   image_identity    y = x: the image comes back, so the reply is as large as the request (JSON
 //                     number writing shows here).
 // With --rest/--grpc it uses a running server instead, which must serve both models.
-// With --split it starts two such servers, REST's and gRPC's, and reads each one's CPU.
 //
 // Per row it measures, REST and gRPC alternating within every round so load drift hits both:
 //   - server CPU per request: the server process's CPU time (all its threads, from /proc, ns
-//     resolution) over a phase, divided by its requests. This is the cost the issue asks about and
-//     the figure the load of other processes on the machine moves least;
+//     resolution) from the start of a phase to the start of that server's next phase, divided by
+//     the phase's requests. This is the cost the issue asks about and the figure the load of other
+//     processes on the machine moves least. Counting up to the next phase, across the other
+//     protocol's phase, bills each protocol for the work its requests leave behind (garbage
+//     collection, started by the memory they allocated, finishing after them); that is why each
+//     protocol has a server of its own. With --shared one process serves both, and each phase pays
+//     for whatever the other left behind;
 //   - p50 latency with one client (sequential requests);
 //   - p50 latency and server CPU per request with --clients requests in flight (the load).
 // Each figure is the median over rounds of that round's value. Each side's request payload is
@@ -48,7 +53,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '7' },
     requests: { type: 'string', default: '20' },
     clients: { type: 'string', default: '4' },
-    split: { type: 'boolean', default: false },
+    shared: { type: 'boolean', default: false },
   },
 });
 
@@ -132,7 +137,12 @@ function cpuMs(pid: number | undefined): number | undefined {
 
 interface Phase {
   p50: number;
+  /** CPU ms per request, set once the window ends (the server's next phase, or the row's end). */
   cpu?: number;
+  /** The server's CPU ms at the phase's start, its pid and the phase's requests. */
+  cpuStart?: number;
+  pid?: number;
+  requests: number;
 }
 
 interface Row {
@@ -146,9 +156,7 @@ async function main(): Promise<void> {
   const perPhase = Number(args.requests);
   const clients = Number(args.clients);
   const data = image(args.values!);
-  // --split: REST and gRPC each on a server of its own, so neither is billed for work (such as
-  // garbage collection) the other left behind in a shared process.
-  const servers = args.split ? [await startServer(), await startServer()] : [await startServer()];
+  const servers = args.shared || args.rest ? [await startServer()] : [await startServer(), await startServer()];
   const { rest, pid: restPid } = servers[0]!;
   const { grpc, pid: grpcPid } = servers.at(-1)!;
   const client = new PredictionServiceClient(grpc, credentials.createInsecure(), {
@@ -211,12 +219,21 @@ async function main(): Promise<void> {
       }
       console.log(`${model} (${args.values}): REST request ${(body.length / 1e6).toFixed(2)} MB, reply ${reply.length} B; gRPC tensor ${(data.byteLength / 1e6).toFixed(2)} MB in, ${viaGrpc.byteLength} B out`);
 
+      /** Per server: its phase whose CPU window is still open (closed by the server's next phase). */
+      const open = new Map<number, Phase>();
+      const closeWindow = (pid: number | undefined, cpuNow: number | undefined) => {
+        const last = pid === undefined ? undefined : open.get(pid);
+        if (!last || cpuNow === undefined) return;
+        last.cpu = (cpuNow - last.cpuStart!) / last.requests;
+        open.delete(pid!);
+      };
       /** `perPhase` requests, `inFlight` at a time: p50 latency and server CPU per request. */
       const phase = async (call: () => Promise<unknown>, inFlight: number): Promise<Phase> => {
         const samples: number[] = [];
         let next = 0;
         const pid = call === restOnce ? restPid : grpcPid;
         const cpuBefore = cpuMs(pid);
+        closeWindow(pid, cpuBefore);
         await Promise.all(
           Array.from({ length: inFlight }, async () => {
             while (next++ < perPhase) {
@@ -226,9 +243,15 @@ async function main(): Promise<void> {
             }
           }),
         );
-        const cpuAfter = cpuMs(pid);
-        const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / perPhase : undefined;
-        return { p50: median(samples), cpu };
+        const result: Phase = { p50: median(samples), cpuStart: cpuBefore, pid, requests: perPhase };
+        if (restPid !== grpcPid && pid !== undefined && cpuBefore !== undefined) {
+          open.set(pid, result);
+        } else {
+          // One process serves both: the window ends with the phase.
+          const cpuAfter = cpuMs(pid);
+          if (cpuBefore !== undefined && cpuAfter !== undefined) result.cpu = (cpuAfter - cpuBefore) / perPhase;
+        }
+        return result;
       };
       for (let i = 0; i < 5; i++) await Promise.all([grpcOnce(), restOnce()]); // warm-up
       const row: Row = { model, replyBytes: reply.length, samples: { rest: { single: [], loaded: [] }, grpc: { single: [], loaded: [] } } };
@@ -238,11 +261,16 @@ async function main(): Promise<void> {
           row.samples.grpc[load].push(await phase(grpcOnce, inFlight));
           row.samples.rest[load].push(await phase(restOnce, inFlight));
         }
-        const s = row.samples;
-        const show = (p: Phase) => `${p.p50.toFixed(1)} ms${p.cpu === undefined ? '' : ` (cpu ${p.cpu.toFixed(2)})`}`;
+      }
+      // The last windows end after the servers have had a second to finish what the row left.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      for (const pid of [...open.keys()]) closeWindow(pid, cpuMs(pid));
+      const s = row.samples;
+      const show = (p: Phase) => `${p.p50.toFixed(1)} ms${p.cpu === undefined ? '' : ` (cpu ${p.cpu.toFixed(2)})`}`;
+      for (let round = 0; round < rounds; round++) {
         console.log(
-          `  round ${round + 1}: 1 client gRPC ${show(s.grpc.single.at(-1)!)}, REST ${show(s.rest.single.at(-1)!)}; ` +
-            `${clients} clients gRPC ${show(s.grpc.loaded.at(-1)!)}, REST ${show(s.rest.loaded.at(-1)!)}`,
+          `  round ${round + 1}: 1 client gRPC ${show(s.grpc.single[round]!)}, REST ${show(s.rest.single[round]!)}; ` +
+            `${clients} clients gRPC ${show(s.grpc.loaded[round]!)}, REST ${show(s.rest.loaded[round]!)}`,
         );
       }
       rows.push(row);
@@ -256,7 +284,7 @@ async function main(): Promise<void> {
 }
 
 function report(rows: readonly Row[], rounds: number, perPhase: number, clients: number): void {
-  const med = (phases: Phase[], field: keyof Phase) => median(phases.map((p) => p[field] ?? Number.NaN));
+  const med = (phases: Phase[], field: 'p50' | 'cpu') => median(phases.map((p) => p[field] ?? Number.NaN));
   const cell = (grpcValue: number, restValue: number) =>
     Number.isNaN(grpcValue) ? 'n/a' : `${grpcValue.toFixed(2)} / ${restValue.toFixed(2)} = **${(restValue / grpcValue).toFixed(2)}×**`;
   console.log(`\nmedian over ${rounds} rounds of ${perPhase} requests per phase (${args.values}); each cell: gRPC / REST = REST/gRPC`);

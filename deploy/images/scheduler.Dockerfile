@@ -11,6 +11,8 @@ ARG NPM_VERSION=11.19.1
 FROM node:${NODE_VERSION}-bookworm-slim AS install
 ARG NPM_VERSION
 RUN npm install -g npm@${NPM_VERSION}
+# node-gyp builds the REST reader's native part (libs/json-number-lists) during npm ci.
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
 RUN npm ci --no-audit --no-fund

@@ -1,16 +1,30 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test as nodeTest } from 'node:test';
 import fc from 'fast-check';
 import { status } from '@grpc/grpc-js';
 import { DataType, type TensorProto } from '@maas/protos';
 import { ServingError } from '@maas/errors';
 import { dataTypeName, decodeTensor } from '@maas/tensor-codec';
+import { numberLists, type NumberLists } from '@maas/json-number-lists';
 import { JsonCursor } from '../src/rest/json-cursor.js';
 import { TensorReader } from '../src/rest/json-to-tensor.js';
 
+/** The reader under test: every test runs with the native list reader and with JavaScript alone. */
+let native: NumberLists | null = null;
+const READERS = [['native lists', numberLists ?? null], ['JavaScript', null]] as const;
+
+function test(name: string, fn: () => void): void {
+  for (const [label, reader] of READERS) {
+    nodeTest(`${name} [${label}]`, () => {
+      native = reader;
+      fn();
+    });
+  }
+}
+
 /** Reads one JSON value as a tensor of `dtype`; returns the proto and the cursor's end. */
 function readTensor(text: string, dtype: DataType, sizeHint?: number): { proto: TensorProto; shape: number[]; end: number } {
-  const reader = new TensorReader(dtype, sizeHint);
+  const reader = new TensorReader(dtype, sizeHint, native);
   const cursor = new JsonCursor(Buffer.from(text));
   const shape = reader.read(cursor);
   return { proto: reader.toProto(shape), shape, end: cursor.pos };
@@ -115,7 +129,7 @@ test('numbers read the same wherever they sit: spacing, list ends, the end of th
   const layouts = ['[[1,2],[3,4]]', '[ [ 1 , 2 ] ,\n[3,\t4\r] ]', '[[1, 2], [3, 4]]', '[[1,2],[3, 4 ]]'];
   for (const text of layouts) assert.deepEqual(elements(readTensor(text, DataType.DT_FLOAT).proto), [1, 2, 3, 4], text);
   // A cursor over part of a buffer stops at its end, not at the buffer's.
-  const reader = new TensorReader(DataType.DT_FLOAT);
+  const reader = new TensorReader(DataType.DT_FLOAT, undefined, native);
   const cursor = new JsonCursor(Buffer.from('[1, 25] 7]'), 0, 5);
   assertFails(() => reader.read(cursor), status.INVALID_ARGUMENT, "JSON Parse error: Missing a comma or ']' after an array element. at offset: 5");
   assertFails(() => readTensor('[[1, 2], [3, 4', DataType.DT_FLOAT), status.INVALID_ARGUMENT, /^JSON Parse error: Missing a comma or '\]' after an array element\. at offset: 14$/);
@@ -307,7 +321,7 @@ test('syntax errors inside a tensor are still JSON parse errors', () => {
 });
 
 test('one reader stacks several values (the rows of instances)', () => {
-  const reader = new TensorReader(DataType.DT_INT64);
+  const reader = new TensorReader(DataType.DT_INT64, undefined, native);
   const text = '[1, 2] [3, 4] [5, 6]';
   const cursor = new JsonCursor(Buffer.from(text));
   for (let i = 0; i < 3; i++) assert.deepEqual(reader.read(cursor), [2]);

@@ -154,3 +154,16 @@ test('b64 objects are values, not named-input objects', () => {
   const column = predictFromJson(Buffer.from('{"inputs": {"b64": "AQI="}}'), strings);
   assert.deepEqual(column.inputs.x_bytes?.stringVal.map((s) => [...s]), [[1, 2]]);
 });
+
+test('the tensors keep nothing of the body, whose buffer serves the next request', () => {
+  const body = Buffer.from('{"instances": [{"a": 7, "b": "word"}, {"a": 8, "b": {"b64": "AAE="}}]}');
+  const signatures = { ...SIGNATURES, serving_default: SIGNATURES.pair! };
+  const { inputs } = predictFromJson(body, signatures);
+  body.fill(0x20);
+  assert.deepEqual(tensor(inputs.a).values, [7n, 8n]);
+  assert.deepEqual(inputs.b!.stringVal.map((bytes) => Buffer.from(bytes).toString('latin1')), ['word', '\x00\x01']);
+  const floats = Buffer.from('{"inputs": [[1.5, 2.5]]}');
+  const { inputs: columns } = predictFromJson(floats, SIGNATURES);
+  floats.fill(0x20);
+  assert.deepEqual(tensor(columns.x).values, [1.5, 2.5]);
+});

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
@@ -262,6 +264,17 @@ describe('REST server on node:http', () => {
     const broken = await call(port, 'POST', '/v1/models/m:predict', { body: 'not gzip', headers: gzip });
     assert.equal(broken.status, 400);
     assert.match(JSON.parse(broken.body).error, /^Failed to decompress gzip request body/);
+  });
+
+  test('a client that goes away mid-body reaches no predict', async () => {
+    backend.calls = [];
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"instances": [1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(backend.calls.filter((c) => c.method === 'predict'), []);
   });
 
   test('the server keeps serving after all of the above', async () => {

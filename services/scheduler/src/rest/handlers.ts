@@ -2,7 +2,8 @@ import type { ModelSpec } from '@maas/protos';
 import type { CallContext, ServingBackend } from '@maas/serving-api';
 import { classificationResultJson, exampleRequestFromJson, regressionResultJson } from './classify-regress-json.js';
 import { SIGNATURE_DEF_FIELD, modelMetadataJson } from './metadata-json.js';
-import { predictFromJson } from './predict-json.js';
+import { recycleBody } from './body-buffers.js';
+import { predictFromJson, type PredictJson } from './predict-json.js';
 import { predictResponseJson } from './predict-response-json.js';
 import { servableSignatures } from './predict-signature.js';
 import { modelStatusJson } from './status-json.js';
@@ -23,7 +24,14 @@ export async function predict(backend: ServingBackend, spec: ModelSpec, readBody
   const signatures = servableSignatures(backend, spec, context);
   signatures.catch(() => undefined);
   const body = await readBody();
-  const { signatureName, format, inputs } = predictFromJson(body, await signatures);
+  let json: PredictJson;
+  try {
+    json = predictFromJson(body, await signatures);
+  } finally {
+    // The tensors hold copies of what they need from the body, so its buffer can serve the next one.
+    recycleBody(body);
+  }
+  const { signatureName, format, inputs } = json;
   const response = await backend.predict({ modelSpec: { ...spec, signatureName }, inputs, outputFilter: [] }, context);
   return predictResponseJson(response.outputs, format);
 }

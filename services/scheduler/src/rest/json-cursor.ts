@@ -87,13 +87,13 @@ export class JsonCursor {
   }
 
   /**
-   * Reads a string token as its bytes: a view into the body when it has no escapes (the common
-   * case, no copy), else a fresh buffer. Bytes pass through unvalidated, as rapidjson does by default.
+   * Reads a string token as its bytes, always a copy: the body's buffer is reused once it has been
+   * read (body-buffers.ts). Bytes pass through unvalidated, as rapidjson does by default.
    */
   readStringBytes(): Uint8Array {
     const start = this.pos + 1;
     const close = this.scanString();
-    if (close >= 0) return this.bytes.subarray(start, close);
+    if (close >= 0) return Uint8Array.prototype.slice.call(this.bytes, start, close);
     return this.unescape(start);
   }
 

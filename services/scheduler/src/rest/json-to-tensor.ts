@@ -1,5 +1,6 @@
 import { DataType, TensorProto } from '@maas/protos';
 import { InternalError, InvalidArgumentError, UnimplementedError } from '@maas/errors';
+import { MAX_RANK, NOT_HANDLED, OUT_OF_ROOM, numberLists, type NumberLists } from '@maas/json-number-lists';
 import { ARRAY_TYPES, dataTypeName, ortTypeForDataType, type FixedWidthType, type NumericArray } from '@maas/tensor-codec';
 import { INT64_MAX, INT64_MIN, UINT64_MAX } from './int64.js';
 import { MAX_DEPTH, POW10, type JsonCursor } from './json-cursor.js';
@@ -65,6 +66,9 @@ type NumberArray = Exclude<NumericArray, BigInt64Array | BigUint64Array>;
 
 const invalid = (message: string) => new InvalidArgumentError(message);
 
+/** The native reader's answer: [rank, size0, size1, ...]. */
+const nativeShape = new Int32Array(MAX_RANK + 1);
+
 /**
  * Reads JSON values of one tensor (a scalar or rectangular nested lists) straight into a growing
  * typed array of the signature's dtype: no JS value per element. Numeric data ends up as
@@ -92,6 +96,8 @@ export class TensorReader {
     readonly dtype: DataType,
     /** Expected element count, to size the first buffer (it grows by doubling). */
     sizeHint = 16,
+    /** Reads float lists natively when built; null (or what it leaves) read() reads in JavaScript. */
+    private readonly native: NumberLists | null = numberLists ?? null,
   ) {
     this.kind = KINDS.get(dtype);
     const ortType = this.kind === 'string' || this.kind === 'bool' || this.kind === undefined ? undefined : ortTypeForDataType(dtype);
@@ -112,12 +118,35 @@ export class TensorReader {
     }
   }
 
-  private grow(): void {
-    const next = new ArrayBuffer(this.capacity * 2 * this.bytesPerElement);
+  /** Doubles the element store, or more if `atLeast` elements are to fit. */
+  private grow(atLeast = 0): void {
+    const capacity = Math.max(this.capacity * 2, atLeast);
+    const next = new ArrayBuffer(capacity * this.bytesPerElement);
     new Uint8Array(next).set(new Uint8Array(this.buffer, 0, this.count * this.bytesPerElement));
     this.buffer = next;
-    this.capacity *= 2;
+    this.capacity = capacity;
     this.makeViews();
+  }
+
+  /**
+   * float32/float64 values that are rectangular non-empty lists of plain numbers (an image, an
+   * embedding) through the native reader: its shape, or undefined for anything else, which read()
+   * then reads with TF's rules and messages.
+   */
+  private readNatively(cursor: JsonCursor): number[] | undefined {
+    for (;;) {
+      const next = this.native!.readLists(cursor.bytes, cursor.pos, cursor.end, this.numbers as Float32Array | Float64Array, this.count, nativeShape);
+      if (next === NOT_HANDLED) return undefined;
+      const dims = Array.from(nativeShape.subarray(1, 1 + nativeShape[0]!));
+      const elements = dims.reduce((a, b) => a * b, 1);
+      if (next === OUT_OF_ROOM) {
+        this.grow(this.count + elements);
+        continue;
+      }
+      this.count += elements;
+      cursor.pos = next;
+      return dims;
+    }
   }
 
   /**
@@ -128,6 +157,10 @@ export class TensorReader {
    * inlined, because it runs once per tensor element.
    */
   read(cursor: JsonCursor): number[] {
+    if (this.kind === 'float' && this.native) {
+      const dims = this.readNatively(cursor);
+      if (dims) return dims;
+    }
     const b = cursor.bytes;
     const end = cursor.end;
     const fastFloats = this.kind === 'float';

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { InvalidArgumentError } from '@maas/errors';
+import { recycleBody, takeBodyBuffer } from './body-buffers.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -34,33 +35,44 @@ export async function readRequestBody(request: IncomingMessage, maxBytes: number
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('Decompressed request body', maxBytes);
     throw new InvalidArgumentError(`Failed to decompress gzip request body: ${(error as Error).message}`);
+  } finally {
+    recycleBody(body);
   }
 }
 
 /**
- * Collects the body up to `maxBytes`. Past the limit the rest is read and dropped rather than the
- * stream destroyed, so the 413 answer can still reach the client (the server then closes the
- * connection).
+ * Collects the body up to `maxBytes`: into one buffer as it arrives when its length is declared
+ * (takeBodyBuffer), else as chunks joined at the end. Past the limit the rest is read and dropped
+ * rather than the stream destroyed, so the 413 answer can still reach the client (the server then
+ * closes the connection).
  */
 function collect(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  const declared = Number(request.headers['content-length']);
+  const target = Number.isSafeInteger(declared) && declared > 0 ? takeBodyBuffer(declared) : undefined;
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
     let refused = false;
     request.on('data', (chunk: Buffer) => {
       if (refused) return;
+      if (target) chunk.copy(target, received);
+      else chunks.push(chunk);
       received += chunk.length;
       if (received > maxBytes) {
         refused = true;
         chunks.length = 0;
         reject(tooLarge('Request body', maxBytes));
-        return;
       }
-      chunks.push(chunk);
     });
-    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)));
+    request.once('end', () => resolve(target ? target.subarray(0, received) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)));
     request.once('error', reject);
-    // A client that goes away mid-body (a no-op after 'end').
-    request.once('close', () => reject(new HttpError(400, 'Request body ended before it was complete')));
+    // A client that goes away mid-body. Checked before the error is built: 'close' follows every
+    // request, and an Error's stack costs ~30 µs.
+    request.once('close', () => {
+      if (!request.complete) reject(new HttpError(400, 'Request body ended before it was complete'));
+    });
+  }).catch((error: unknown) => {
+    if (target) recycleBody(target);
+    throw error;
   });
 }

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { MAX_RANK, NOT_HANDLED, OUT_OF_ROOM, numberLists, type NumberLists } from '@maas/json-number-lists';
+
+const shape = new Int32Array(MAX_RANK + 1);
+
+function lists(): NumberLists {
+  assert.ok(numberLists, 'the native reader is not built: `npm ci` builds it with node-gyp (g++, make and python3 must be installed)');
+  return numberLists;
+}
+
+/** Reads `text` whole into a fresh array of `type`; the answer, the shape and the elements. */
+function read(text: string, type: 'float32' | 'float64' = 'float32', room = 1024) {
+  const bytes = Buffer.from(text);
+  const out = type === 'float32' ? new Float32Array(room) : new Float64Array(room);
+  const next = lists().readLists(bytes, 0, bytes.length, out, 0, shape);
+  const dims = Array.from(shape.subarray(1, 1 + shape[0]!));
+  const count = dims.reduce((a, b) => a * b, 1);
+  return { next, dims, values: Array.from(out.subarray(0, count)) };
+}
+
+/** What JSON.parse makes of a rectangular list: its shape and its numbers, row-major. */
+function parsed(text: string): { dims: number[]; values: number[] } {
+  const dims: number[] = [];
+  for (let level: unknown = JSON.parse(text); Array.isArray(level); level = level[0]) dims.push(level.length);
+  return { dims, values: (JSON.parse(text) as unknown[]).flat(Infinity) as number[] };
+}
+
+test('npm ci built the native reader', () => {
+  lists();
+});
+
+test('nested lists give their shape and row-major values; the answer is where the value ends', () => {
+  const text = ' [ [1, 2.5e1 ,-0.1],\n[3,\t4,5\r] ] , "next"';
+  const { next, dims, values } = read(text);
+  assert.equal(next, text.indexOf(' , "next"'));
+  assert.deepEqual(dims, [2, 3]);
+  assert.deepEqual(values, [1, 25, Math.fround(-0.1), 3, 4, 5]);
+  assert.deepEqual(read('[7]').dims, [1]);
+  assert.deepEqual(read('[[[[1]]]]').dims, [1, 1, 1, 1]);
+  assert.ok(Object.is(read('[-0]').values[0], -0));
+  assert.ok(Object.is(read('[-0.000]', 'float64').values[0], -0));
+});
+
+test('values are JSON.parse\'s, rounded to float32 for a Float32Array (property)', () => {
+  const number = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+    fc.float({ noNaN: true, noDefaultInfinity: true }).map((f) => String(f)),
+    fc.float({ noNaN: true, noDefaultInfinity: true, min: -1, max: 1 }).map((f) => f.toPrecision(17)),
+    fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 40n }), fc.integer({ min: -340, max: 320 })).map(([m, e]) => `${m}e${e}`),
+    fc.tuple(fc.nat(), fc.stringMatching(/^[0-9]{1,30}$/)).map(([i, f]) => `${i}.${f}`),
+  );
+  // Past double range JSON.parse gives ±Infinity or 0 for digits that are not zero; those are the caller's.
+  const outOfRange = (text: string) => !Number.isFinite(Number(text)) || (Number(text) === 0 && /[1-9]/.test(text.split(/e/i)[0]!));
+  fc.assert(
+    fc.property(fc.array(fc.array(number, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 20 }), (rows) => {
+      const text = `[${rows.map((row) => `[${row.join(',')}]`).join(',')}]`;
+      const expected = parsed(text);
+      for (const type of ['float32', 'float64'] as const) {
+        const got = read(text, type);
+        if (rows.flat().some(outOfRange)) {
+          assert.equal(got.next, NOT_HANDLED, text);
+          continue;
+        }
+        assert.equal(got.next, text.length, text);
+        assert.deepEqual(got.dims, expected.dims);
+        assert.deepEqual(got.values, type === 'float32' ? expected.values.map(Math.fround) : expected.values, text);
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('float32 printed as doubles with 16–17 digits, the REST image case, reads back exactly (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 300 }), (floats) => {
+      const got = read(`[${floats.map((f) => (Object.is(f, -0) ? '-0' : String(f))).join(',')}]`);
+      assert.deepEqual(got.values, floats);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('anything but a rectangular non-empty list of plain numbers is left to the caller', () => {
+  const refused = [
+    '', ' ', '1', '"a"', '{}', '[]', '[[]]', '[[1],[]]', '[[1],[2,3]]', '[[1,2],[3]]', '[[1],2]', '[1,[2]]', '[1,NaN]', '[Infinity]', '[-Infinity]', '["1"]',
+    '[true]', '[null]', '[{"b64":"AA=="}]', '[01]', '[-01]', '[+1]', '[.5]', '[1.]', '[1.e5]', '[1e]', '[1e+]', '[-]', '[1,]', '[,1]', '[1 2]', '[1', '[[1]',
+    '[1e400]', '[-1e400]', '[0x10]', `${'['.repeat(MAX_RANK + 1)}1${']'.repeat(MAX_RANK + 1)}`,
+  ];
+  for (const text of refused) assert.equal(read(text).next, NOT_HANDLED, text);
+  assert.notEqual(read(`${'['.repeat(MAX_RANK)}1${']'.repeat(MAX_RANK)}`).next, NOT_HANDLED);
+});
+
+test('bytes past `end` are never read, and `start` may be inside the buffer', () => {
+  const bytes = Buffer.from('xx[1, 25] 7]');
+  const out = new Float32Array(4);
+  assert.equal(lists().readLists(bytes, 2, 7, out, 0, shape), NOT_HANDLED); // "[1, 2" without its end
+  assert.equal(lists().readLists(bytes, 2, 9, out, 0, shape), 9);
+  assert.deepEqual(Array.from(out.subarray(0, 2)), [1, 25]);
+  // A number running to `end` is not continued from the bytes after it.
+  const cut = Buffer.from('[0.123456789012345678]');
+  assert.equal(lists().readLists(cut, 0, 10, new Float32Array(1), 0, shape), NOT_HANDLED);
+});
+
+test('values go after `offset`; without room the answer is OUT_OF_ROOM with the whole shape, and nothing past the end is written', () => {
+  const out = new Float32Array(5).fill(9);
+  assert.equal(lists().readLists(Buffer.from('[1,2]'), 0, 5, out, 3, shape), 5);
+  assert.deepEqual(Array.from(out), [9, 9, 9, 1, 2]);
+  const small = new Float64Array(new ArrayBuffer(8 * 4), 0, 2);
+  const after = new Float64Array(small.buffer, 16, 2).fill(7);
+  assert.equal(lists().readLists(Buffer.from('[[1,2],[3,4],[5,6]]'), 0, 19, small, 1, shape), OUT_OF_ROOM);
+  assert.deepEqual(Array.from(shape.subarray(0, 3)), [2, 3, 2]);
+  assert.deepEqual(Array.from(after), [7, 7]);
+});
+
+test('the wrong arguments are a TypeError, not a crash', () => {
+  const bytes = Buffer.from('[1]');
+  const call = (...args: unknown[]) => (lists().readLists as (...a: unknown[]) => number)(...args);
+  assert.throws(() => call(bytes, 0, 3, new Float32Array(1), 0), TypeError);
+  assert.throws(() => call('[1]', 0, 3, new Float32Array(1), 0, shape), TypeError);
+  assert.throws(() => call(bytes, 0, 3, new Int32Array(1), 0, shape), TypeError);
+  assert.throws(() => call(bytes, 0, 3, new Float32Array(1), 0, new Int32Array(2)), TypeError);
+  assert.throws(() => call(bytes, 0, 4, new Float32Array(1), 0, shape), TypeError);
+  assert.throws(() => call(bytes, 2, 1, new Float32Array(1), 0, shape), TypeError);
+  assert.throws(() => call(bytes, 0, 3, new Float32Array(1), 2, shape), TypeError);
+});
