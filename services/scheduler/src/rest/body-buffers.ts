@@ -1,9 +1,10 @@
 /*
- * Spare buffers for request bodies of a declared length, taken back once a body has been read into
- * tensors. A fresh Buffer per body is memory outside V8's heap, and every 64 MiB of that starts a
- * full garbage collection: with one 224×224×3 float image per request (3 MB of JSON) that was a
- * full GC every ~20 requests, on top of concatenating the chunks. Only buffers handed out here are
- * taken back, and only as many as SPARE_BYTES holds.
+ * Spare buffers for request bodies (their chunks joined), taken back once a body has been read
+ * into tensors. A fresh Buffer per body is memory outside V8's heap, and V8 starts full garbage
+ * collections by how much of that was allocated since the last one: with one 224×224×3 float
+ * image per request (3 MB of JSON) a REST server ran 17 full collections in 500 requests, 2 with
+ * the buffers reused. Only buffers handed out here are taken back, and only as many as
+ * SPARE_BYTES holds.
  */
 
 /** Smaller bodies come from Buffer's own pool. */

@@ -41,38 +41,40 @@ export async function readRequestBody(request: IncomingMessage, maxBytes: number
 }
 
 /**
- * Collects the body up to `maxBytes`: into one buffer as it arrives when its length is declared
- * (takeBodyBuffer), else as chunks joined at the end. Past the limit the rest is read and dropped
- * rather than the stream destroyed, so the 413 answer can still reach the client (the server then
- * closes the connection).
+ * Collects the body up to `maxBytes`, its chunks joined at the end into a reused buffer
+ * (takeBodyBuffer; memory grows only as bytes arrive, whatever length a client declares). Past the
+ * limit the rest is read and dropped rather than the stream destroyed, so the 413 answer can still
+ * reach the client (the server then closes the connection).
  */
 function collect(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length']);
-  const target = Number.isSafeInteger(declared) && declared > 0 ? takeBodyBuffer(declared) : undefined;
-  return new Promise<Buffer>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
     let refused = false;
     request.on('data', (chunk: Buffer) => {
       if (refused) return;
-      if (target) chunk.copy(target, received);
-      else chunks.push(chunk);
       received += chunk.length;
       if (received > maxBytes) {
         refused = true;
         chunks.length = 0;
         reject(tooLarge('Request body', maxBytes));
+        return;
       }
+      chunks.push(chunk);
     });
-    request.once('end', () => resolve(target ? target.subarray(0, received) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)));
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : join(chunks, received)));
     request.once('error', reject);
     // A client that goes away mid-body. Checked before the error is built: 'close' follows every
     // request, and an Error's stack costs ~30 µs.
     request.once('close', () => {
       if (!request.complete) reject(new HttpError(400, 'Request body ended before it was complete'));
     });
-  }).catch((error: unknown) => {
-    if (target) recycleBody(target);
-    throw error;
   });
+}
+
+function join(chunks: readonly Buffer[], length: number): Buffer {
+  const body = takeBodyBuffer(length);
+  let at = 0;
+  for (const chunk of chunks) at += chunk.copy(body, at);
+  return body;
 }
