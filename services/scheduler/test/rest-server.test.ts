@@ -197,7 +197,7 @@ describe('REST server on node:http', () => {
     assert.equal((await call(port, 'POST', '/v1/models/m:predict', { body: padded })).status, 200);
   });
 
-  test('a body arriving in pieces reads the same with a Content-Length (one buffer filled as it comes) and without (chunked)', async () => {
+  test('a body arriving in pieces reads the same with a Content-Length and without (chunked), joined into one buffer', async () => {
     const body = '{"inputs": [[1.5, 25.25], [3, -4e2]]}';
     const cuts = [0, 1, 17, 18, 24, body.length - 2, body.length];
     const send = (headers: Record<string, number>) =>
