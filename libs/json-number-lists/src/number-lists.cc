@@ -197,13 +197,20 @@ int64_t ReadLists(const uint8_t* bytes, int64_t start, int64_t end_at, T* out, i
     } else if (depth != rank) {
       return NOT_HANDLED;
     }
-    const Number number = ScanNumber(p, end);
-    if (number.end == nullptr) return NOT_HANDLED;
-    T value;
-    if (!Value(p, number, &value)) return NOT_HANDLED;
-    if (count < capacity) out[count] = value;
-    count++;
-    p = number.end;
+    // The numbers of an innermost list, back to back while a comma follows each.
+    for (;;) {
+      const Number number = ScanNumber(p, end);
+      if (number.end == nullptr) return NOT_HANDLED;
+      T value;
+      if (!Value(p, number, &value)) return NOT_HANDLED;
+      if (count < capacity) out[count] = value;
+      count++;
+      p = number.end;
+      if (p >= end || *p != ',') break;
+      if (++counts[depth - 1] == sizes[depth - 1]) return NOT_HANDLED;
+      p++;
+      while (p < end && IsSpace(*p)) p++;
+    }
     // After a complete value at `depth`: a comma (next sibling) or closing brackets.
     for (;;) {
       if (depth == 0) {
