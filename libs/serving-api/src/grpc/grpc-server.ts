@@ -1,5 +1,7 @@
 import { Server, ServerCredentials, type ChannelOptions, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import { instrumentServer, type GrpcHealth } from '@maas/telemetry';
+import { tuneHeapForMessageBuffers } from './heap-tuning.js';
+import { widenReceiveWindows } from './receive-window.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
@@ -29,12 +31,15 @@ const healthOf = new WeakMap<Server, GrpcHealth>();
 /**
  * A gRPC listener with the services `register` adds; resolves with the bound port (useful when
  * asked for port 0). Every server also answers grpc.health.v1.Health and server reflection, and
- * runs each unary call in a span continuing the caller's W3C trace context (`traceparent`).
+ * runs each unary call in a span continuing the caller's W3C trace context (`traceparent`). Its
+ * connections take messages of 100s of KB without waiting on flow control (receive-window.ts), and
+ * the process's heap is tuned for the message Buffers the server will churn (heap-tuning.ts).
  */
 export async function startGrpcServer(
   register: (server: Server) => void,
   options: GrpcServerOptions,
 ): Promise<{ server: Server; port: number; health: GrpcHealth }> {
+  tuneHeapForMessageBuffers();
   const security = options.security;
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
@@ -57,6 +62,7 @@ export async function startGrpcServer(
       error ? reject(error) : resolve(bound),
     );
   });
+  widenReceiveWindows(server);
   return { server, port, health };
 }
 

@@ -2,10 +2,9 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHt
 import type { ConnectionOptions } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import { ServingError } from '@maas/errors';
+import { RECEIVE_WINDOW_BYTES } from '@maas/serving-api';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INADEQUATE_SECURITY, NGHTTP2_NO_ERROR } = http2.constants;
-/** Receive window of the connection and of each stream: a 100 KB answer need not wait for a WINDOW_UPDATE. */
-const WINDOW_BYTES = 4 << 20;
 const USER_AGENT = 'maas-scheduler';
 /** grpc-timeout takes at most 8 digits. */
 const MAX_TIMEOUT_DIGITS = 99_999_999;
@@ -139,7 +138,7 @@ export class UnaryChannel {
     const tls = this.options.security?.tls?.();
     const session = http2.connect(`${tls ? 'https' : 'http'}://${this.address}`, {
       ...tls,
-      settings: { initialWindowSize: WINDOW_BYTES, enablePush: false },
+      settings: { initialWindowSize: RECEIVE_WINDOW_BYTES, enablePush: false },
     });
     this.session = session;
     const forget = () => {
@@ -148,7 +147,8 @@ export class UnaryChannel {
     // Streams report their own failure; the session only has to be replaced.
     session.on('error', forget);
     session.on('goaway', forget);
-    session.once('connect', () => session.setLocalWindowSize(WINDOW_BYTES));
+    // A 100 KB answer need not wait for a WINDOW_UPDATE.
+    session.once('connect', () => session.setLocalWindowSize(RECEIVE_WINDOW_BYTES));
     const keepalive = setInterval(() => ping(session, this.options.keepaliveMs), this.options.keepaliveMs).unref();
     session.once('close', () => {
       clearInterval(keepalive);
