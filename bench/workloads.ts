@@ -2,7 +2,7 @@
 // compute-limit runner and the model repository all agree on names and shapes.
 
 /** What a scenario asks for; plain JSON so it can be handed to child processes. */
-export type WorkloadRef = { kind: 'classifier' } | { kind: 'mlp' } | { kind: 'identity'; bytes: number };
+export type WorkloadRef = { kind: 'classifier' } | { kind: 'mlp' } | { kind: 'dense' } | { kind: 'identity'; bytes: number };
 
 export interface Workload {
   ref: WorkloadRef;
@@ -20,10 +20,18 @@ export interface Workload {
 /** PaddleOCR's text-direction classifier (the demo model). */
 export const CLASSIFIER_MODEL = 'text_direction';
 export const MLP_MODEL = 'mlp';
+export const DENSE_MODEL = 'dense_mlp';
 export const IDENTITY_MODEL = 'identity';
 
 /** Sizes of the generated MLP: input, hidden layers, output. */
 export const MLP_LAYERS = [256, 1024, 1024, 16] as const;
+
+/**
+ * The generated compute-bound MLP (bench/mlp-model.ts buildDenseMlpModel): a 256-byte request,
+ * ~4.8 GFLOP per item (~19 ms of one core on the 2-core bench host at ~250 GFLOP/s), so compute
+ * outweighs the transport's ~1 ms of CPU per request many times over.
+ */
+export const DENSE_MLP = { input: 64, rows: 256, width: 256, layers: 144, output: 16 } as const;
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1 << 20) return `${+(bytes / (1 << 20)).toFixed(1)} MB`;
@@ -37,6 +45,8 @@ export function workload(ref: WorkloadRef): Workload {
       return { ref, label: 'classifier', model: CLASSIFIER_MODEL, input: 'x', output: 'softmax_0.tmp_0', itemShape: [3, 48, 192], outputItemShape: [2] };
     case 'mlp':
       return { ref, label: 'mlp', model: MLP_MODEL, input: 'x', output: 'y', itemShape: [MLP_LAYERS[0]], outputItemShape: [MLP_LAYERS[MLP_LAYERS.length - 1]!] };
+    case 'dense':
+      return { ref, label: 'dense mlp', model: DENSE_MODEL, input: 'x', output: 'y', itemShape: [DENSE_MLP.input], outputItemShape: [DENSE_MLP.output] };
     case 'identity': {
       // float32 elements, so the tensor is as close to the asked size as 4-byte steps allow.
       const n = Math.max(1, Math.round(ref.bytes / 4));

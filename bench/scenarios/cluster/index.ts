@@ -8,7 +8,7 @@ import { workload } from '../../workloads.js';
 import type { BenchContext } from '../context.js';
 import { hopScenario } from './hop.js';
 import { startLocalCluster, type LocalCluster } from './local-cluster.js';
-import { SCALE_OUT_MODEL, scaleOutScenario } from './scale-out.js';
+import { SCALE_OUT_MODELS, scaleOutScenario } from './scale-out.js';
 
 export interface ClusterResult {
   ratios: Ratio[];
@@ -49,12 +49,12 @@ export async function clusterScenarios(ctx: BenchContext): Promise<ClusterResult
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     const [oneWide, oneNarrow, two] = clusters as [LocalCluster, LocalCluster, LocalCluster];
-    const model = workload(SCALE_OUT_MODEL).model;
-    await two.setReplicas(model, 2);
-    // Every model of the repository on the single workers; the scale-out model on both of `two`'s.
+    const models = SCALE_OUT_MODELS.map((m) => workload(m.ref).model);
+    await Promise.all(models.map((m) => two.setReplicas(m, 2)));
+    // Every model of the repository on the single workers; the scale-out models on both of `two`'s.
     await Promise.all([
       ...[oneWide, oneNarrow].flatMap((c) => Object.keys(ctx.repo.files).map((m) => c.waitForReplicas(m, 1))),
-      two.waitForReplicas(model, 2),
+      ...models.map((m) => two.waitForReplicas(m, 2)),
     ]);
     ctx.notes.push(await idleCpu(oneWide));
     const hop = await hopScenario(ctx, oneWide);

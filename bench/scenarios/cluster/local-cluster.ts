@@ -25,6 +25,8 @@ export interface WorkerProcess {
   id: string;
   pid: number;
   address: string;
+  /** Port of the worker's GET /metrics (Prometheus text). */
+  metricsPort?: number;
 }
 
 export interface LocalCluster {
@@ -42,14 +44,14 @@ function call<T>(invoke: (callback: (error: ServiceError | null, value: T) => vo
   return new Promise((resolve, reject) => invoke((error, value) => (error ? reject(error) : resolve(value))));
 }
 
-/** Starts a registry, the workers and a scheduler; each gets free ports and no metrics or REST listener. */
+/** Starts a registry, the workers and a scheduler; each gets free ports (metrics too) and the scheduler no REST listener. */
 export async function startLocalCluster(spec: ClusterSpec): Promise<LocalCluster> {
   const common = [`--redis=${spec.redisUrl}`, `--redis_prefix=bench-${spec.name}:`, '--grpc_host=127.0.0.1', '--port=0'];
   const children: ChildProcess[] = [];
   const start = async (args: string[], label: string, nodeArgs: string[] = []) => {
     const child = spawnNode([...nodeArgs, MAAS, ...args], `${spec.name} ${label}`);
     children.push(child);
-    return { child, ready: (await waitReady(child, START_TIMEOUT_MS)) as { grpcPort: number; id?: string } };
+    return { child, ready: (await waitReady(child, START_TIMEOUT_MS)) as { grpcPort: number; id?: string; metricsPort?: number } };
   };
   try {
     const registry = await start(['registry', ...common, `--model_config_file=${spec.modelConfigFile}`], 'registry');
@@ -66,7 +68,7 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<LocalCluster
       spec,
       schedulerAddress: `127.0.0.1:${scheduler.ready.grpcPort}`,
       schedulerPid: scheduler.child.pid!,
-      workers: workers.map((w) => ({ id: w.ready.id ?? '', pid: w.child.pid!, address: `127.0.0.1:${w.ready.grpcPort}` })),
+      workers: workers.map((w) => ({ id: w.ready.id ?? '', pid: w.child.pid!, address: `127.0.0.1:${w.ready.grpcPort}`, metricsPort: w.ready.metricsPort })),
       setReplicas: (model, replicas) => call((cb) => admin.setReplicas({ model, minReplicas: replicas, maxReplicas: replicas }, cb)).then(() => undefined),
       async waitForReplicas(model, replicas, timeoutMs = 120_000) {
         const end = Date.now() + timeoutMs;

@@ -51,14 +51,51 @@ export class ReplicaIndex {
   }
 }
 
+/** This scheduler's outstanding requests per worker id (a plain Map will do); see OutstandingRequests for `othersOn`. */
+export interface OutstandingView {
+  get(workerId: string): number | undefined;
+  /** Requests in flight on the worker that are not this scheduler's; without it, the worker's whole reported count. */
+  othersOn?(worker: WorkerReport): number;
+}
+
+/**
+ * This scheduler's outstanding requests per worker. A worker's report counts every request in
+ * flight there, this scheduler's included, as of its last heartbeat (1 s apart by default). Added
+ * to the live count as it was, it weighed our own requests twice, once up to a second old, and the
+ * stale half swung the split between two workers (60/40 and worse under a steady closed loop,
+ * docs/performance.md "Session 4"), leaving one short of work. So a report is taken net of what we
+ * had outstanding on that worker when the report first reached us: what the other schedulers send.
+ */
+export class OutstandingRequests implements OutstandingView {
+  private readonly counts = new Map<string, number>();
+  private readonly ownAtReport = new Map<string, { reportedAt: number; own: number }>();
+
+  get(workerId: string): number | undefined {
+    return this.counts.get(workerId);
+  }
+
+  add(workerId: string, delta: number): void {
+    this.counts.set(workerId, (this.counts.get(workerId) ?? 0) + delta);
+  }
+
+  othersOn(worker: WorkerReport): number {
+    let seen = this.ownAtReport.get(worker.id);
+    if (seen?.reportedAt !== worker.reportedAt) {
+      seen = { reportedAt: worker.reportedAt, own: this.counts.get(worker.id) ?? 0 };
+      this.ownAtReport.set(worker.id, seen);
+    }
+    return Math.max(0, worker.inFlight - seen.own);
+  }
+}
+
 /**
  * Power of two choices: sample two candidates, keep the one with fewer outstanding requests per
- * core (this scheduler's own count plus the worker's last reported load). Near the quality of
- * least-loaded with none of its herd behaviour across several schedulers.
+ * core (this scheduler's own count plus the other schedulers' load the worker last reported). Near
+ * the quality of least-loaded with none of its herd behaviour across several schedulers.
  */
 export function pickReplica(
   candidates: readonly Candidate[],
-  outstanding: ReadonlyMap<string, number>,
+  outstanding: OutstandingView,
   random = Math.random,
   /** Told which two were sampled (the routing span records them). */
   weighed?: (sampled: readonly [Candidate, Candidate]) => void,
@@ -73,7 +110,8 @@ export function pickReplica(
   return replicaLoad(b, outstanding) < replicaLoad(a, outstanding) ? b : a;
 }
 
-/** Outstanding requests per core: this scheduler's own count plus the worker's last reported load. */
-export function replicaLoad(candidate: Candidate, outstanding: ReadonlyMap<string, number>): number {
-  return ((outstanding.get(candidate.worker.id) ?? 0) + candidate.worker.inFlight) / Math.max(1, candidate.worker.capacity.cores);
+/** Outstanding requests per core: this scheduler's own count plus the other schedulers' load the worker last reported. */
+export function replicaLoad(candidate: Candidate, outstanding: OutstandingView): number {
+  const others = outstanding.othersOn?.(candidate.worker) ?? candidate.worker.inFlight;
+  return ((outstanding.get(candidate.worker.id) ?? 0) + others) / Math.max(1, candidate.worker.capacity.cores);
 }

@@ -4,7 +4,7 @@ import { InvalidArgumentError, NotFoundError, ServingError, UnavailableError } f
 import { batchingHeaders, describeServableRequest, servableRequestFrom, type BatchingHints, type VersionChoice } from '@maas/serving-api';
 import { injectIntoMetadata, SpanKind, withSpan } from '@maas/telemetry';
 import type { ColdStart } from '../scaling/cold-start.js';
-import { candidatesFor, pickReplica, replicaLoad, ReplicaIndex, type Candidate } from './replica-picker.js';
+import { candidatesFor, OutstandingRequests, pickReplica, replicaLoad, ReplicaIndex, type Candidate } from './replica-picker.js';
 import { UnaryChannel, type ChannelSecurity } from './unary-channel.js';
 import type { WorkerView } from './worker-view.js';
 
@@ -34,7 +34,7 @@ export interface RouterOptions {
  */
 export class Router {
   private readonly channels = new Map<string, UnaryChannel>();
-  private readonly outstanding = new Map<string, number>();
+  private readonly outstanding = new OutstandingRequests();
   private readonly index = new ReplicaIndex();
 
   constructor(
@@ -135,7 +135,7 @@ export class Router {
 
   private async call(candidate: Candidate, path: string, request: Buffer, deadline: number, hints: BatchingHints): Promise<Buffer> {
     const id = candidate.worker.id;
-    this.outstanding.set(id, (this.outstanding.get(id) ?? 0) + 1);
+    this.outstanding.add(id, 1);
     try {
       return await withSpan(`forward ${path.slice(1)}`, () => this.forwardTo(candidate.worker.address, path, request, deadline, hints), {
         kind: SpanKind.CLIENT,
@@ -147,7 +147,7 @@ export class Router {
       if (failure.code === status.UNAVAILABLE && !OVERLOAD_MESSAGE.test(failure.message)) this.view.suspect(id);
       throw failure;
     } finally {
-      this.outstanding.set(id, (this.outstanding.get(id) ?? 1) - 1);
+      this.outstanding.add(id, -1);
     }
   }
 
