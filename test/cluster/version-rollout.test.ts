@@ -24,6 +24,10 @@ before(async () => {
     const description = await cluster.describe();
     return description.workers.filter((w) => w.readyModels.includes('adder')).length === 2;
   }, 60_000);
+  // DescribeCluster is the registry's reading of the workers' reports; the scheduler routes by its
+  // own, read from Redis on its own period (up to a refresh behind), and until then answers "No
+  // ready replica". The load must start on a scheduler that routes: else it fails before any rollout.
+  await cluster.waitFor('the scheduler to route adder', async () => (await cluster.predict('adder', 0))[1] === 1, 15_000);
 });
 
 after(() => cluster.stop());
