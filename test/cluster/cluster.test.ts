@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DataType, PredictRequest, PredictResponse, TensorProto } from '@maas/protos';
-import { callUnary, type UnaryError } from '@maas/test-support';
+import { callUnary, type ServeProcess, type UnaryError } from '@maas/test-support';
 import { TestCluster, steadyLoad } from './cluster-harness.js';
 
 const PREDICT = '/tensorflow.serving.PredictionService/Predict';
@@ -22,6 +22,12 @@ describe('cluster: registry, scheduler and workers over Redis', () => {
   });
 
   after(() => cluster.stop());
+
+  /** The tail of each role's log, to see what placement and the workers did when a check failed. */
+  const clusterLogs = () => {
+    const roles: Array<[string, ServeProcess]> = [['scheduler', cluster.scheduler], ['registry', cluster.registry], ...cluster.workers.map((w): [string, ServeProcess] => [`worker ${w.id}`, w])];
+    return roles.map(([role, process]) => `--- ${role}\n${process.log().split('\n').slice(-40).join('\n')}`).join('\n');
+  };
 
   const holders = async (model: string) => {
     const description = await cluster.describe();
@@ -138,7 +144,11 @@ describe('cluster: registry, scheduler and workers over Redis', () => {
     const outcomes = await load;
     console.log(`Redis restart: ${summary(outcomes)}, rebuilt ${rebuilt} ms after restart`);
     assert.ok(successRate(outcomes) >= 0.999, `success rate ${successRate(outcomes)}: ${summary(outcomes)}`);
-    assert.deepEqual(await cluster.predict('other', 1), ['5', 6]);
+    const other = await cluster.predict('other', 1).catch((error: Error) => {
+      console.log(clusterLogs());
+      throw error;
+    });
+    assert.deepEqual(other, ['5', 6]);
   });
 
   test('a restarted scheduler serves again within 5 s', async () => {

@@ -134,7 +134,6 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     if (names === undefined || stored === undefined) return;
     const key = `${stored.revision}:${[...names].sort().join(',')}`;
     if (key === appliedKey) return;
-    appliedKey = key;
     options.log(`assignment: ${names.join(', ') || '(none)'} (catalogue revision ${stored.revision})`);
     leaving = new Set(host.servedModels().map((m) => m.name).filter((name) => !names.includes(name)));
     if (leaving.size > 0) {
@@ -142,6 +141,9 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       await options.state.publishReport(report(), options.reportTtlMs);
       await new Promise((resolve) => setTimeout(resolve, Math.min(options.heartbeatMs, 1000)));
     }
+    // Applied only now: if Redis went away before the notice was out, the next beat tries again
+    // (and does not leave these models reported UNLOADING, yet loaded, for good).
+    appliedKey = key;
     assigned = names;
     reportHealth();
     host.applyConfig(assignedConfig(stored, names), Date.now() + 10 * 60_000).then(reportHealth, (error: Error) => {

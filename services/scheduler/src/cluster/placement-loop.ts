@@ -5,6 +5,7 @@ import { modelsOnGpu, workerKind } from '../scaling/fleet-shortage.js';
 import { LoadFailures } from '../scaling/load-failures.js';
 import { RuntimePreferences } from '../scaling/runtime-preference.js';
 import { placeModels, type PlacementModel, type PlacementWorker } from './placement.js';
+import { startingAssignments } from './placement-rebuild.js';
 import type { WorkerView } from './worker-view.js';
 
 /** Memory assumed for a model no worker has loaded yet. */
@@ -90,9 +91,11 @@ export class PlacementLoop {
       failed: this.failures.on(w.id),
     }));
     const written = await this.state.assignments(workers.map((w) => w.id));
-    const current = { ...written };
-    // After a Redis restart or flush, what workers hold is the best record of where models are.
-    for (const w of workers) current[w.id] ??= w.models.filter((m) => m.versions.length > 0).map((m) => m.name);
+    // After a Redis restart or flush, what workers report holding since is the best record of where models are.
+    const unwritten = workers.some((w) => written[w.id] === undefined);
+    const reported = new Map(unwritten ? (await this.state.liveWorkers()).map((r) => [r.id, r]) : []);
+    const current = startingAssignments(workers.map((w) => w.id), written, reported);
+    if (!current) return;
     const decisions = this.scaler.plan(models, this.view.workers, current, await this.state.demandSince(now - DEMAND_MEMORY_MS), now);
     const { assignments, unplaced } = placeModels(models, placementWorkers, current);
     for (const w of this.view.workers.filter((w) => w.draining)) assignments[w.id] = [];
