@@ -39,6 +39,16 @@ export class RawClient {
 
 export const codeName = (code: number) => grpc.status[code] ?? String(code);
 
+/** The payloads of every length-delimited occurrence of `field` in a message's bytes (other fields skipped). */
+function* lengthDelimited(bytes: Uint8Array, field: number): Generator<Uint8Array> {
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [number, wire] = reader.tag();
+    if (number === field) yield reader.bytes();
+    else reader.skip(wire, number);
+  }
+}
+
 /**
  * The services a server lists through gRPC server reflection (v1): ServerReflectionRequest with
  * list_services (field 7), answered by list_services_response (6) of ServiceResponse names.
@@ -50,26 +60,9 @@ export function listServices(raw: RawClient, authorization?: string): Promise<st
   return new Promise((resolve, reject) => {
     call.once('data', (bytes: Buffer) => {
       const names: string[] = [];
-      const response = new BinaryReader(bytes);
-      while (response.pos < response.len) {
-        const [field, wire] = response.tag();
-        if (field !== 6) {
-          response.skip(wire, field);
-          continue;
-        }
-        const list = new BinaryReader(response.bytes());
-        while (list.pos < list.len) {
-          const [item, itemWire] = list.tag();
-          if (item !== 1) {
-            list.skip(itemWire, item);
-            continue;
-          }
-          const service = new BinaryReader(list.bytes());
-          while (service.pos < service.len) {
-            const [f, w] = service.tag();
-            if (f === 1) names.push(service.string());
-            else service.skip(w, f);
-          }
+      for (const list of lengthDelimited(bytes, 6)) {
+        for (const service of lengthDelimited(list, 1)) {
+          for (const name of lengthDelimited(service, 1)) names.push(new TextDecoder().decode(name));
         }
       }
       call.end();
