@@ -1,5 +1,5 @@
-// Where the CPU of a cluster row goes: each process's time (scheduler, every worker, the load
-// generator) split by thread, read from /proc/<pid>/task/<tid>/schedstat (nanoseconds;
+// Where a process's CPU goes, split by thread (the cluster rows: scheduler, every worker, the load
+// generator; rest-vs-grpc: its servers), read from /proc/<pid>/task/<tid>/schedstat (nanoseconds;
 // /proc/<pid>/stat only counts 10 ms ticks). Linux only; elsewhere the readings are empty.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 

@@ -31,13 +31,14 @@
 // decoded), `random` floats in [0,1) as a client prints float32 data converted to doubles (String
 // of the double: up to 17 digits, a normalized image): five times the JSON text, and number
 // formatting each way.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials } from '@grpc/grpc-js';
 import { DataType, PredictionServiceClient, TensorProto, type PredictRequest, type PredictResponse } from '@maas/protos';
 import { buildOnnxModel, identityModel, makeTempDir, startMaas, writeModelVersion, type ServeProcess } from '@maas/test-support';
+import { threadCpuMs, totalMs } from './process-cpu.js';
 import { median } from './stats.js';
 
 const [HEIGHT, WIDTH, CHANNELS] = [224, 224, 3];
@@ -116,23 +117,13 @@ async function startServer(): Promise<{ rest: string; grpc: string; pid?: number
 }
 
 /**
- * CPU milliseconds the process has used so far, over all its threads: the sum of the threads'
- * run time in /proc/<pid>/task/<tid>/schedstat (nanoseconds; /proc/<pid>/stat only counts 10 ms
- * ticks). undefined off Linux. The server's threads (main, libuv pool, onnxruntime's) live as
- * long as it does, so no thread's time drops out between two readings.
+ * CPU milliseconds the process has used so far, over all its threads (process-cpu.ts);
+ * undefined off Linux. The server's threads (main, libuv pool, onnxruntime's) live as long as it
+ * does, so no thread's time drops out between two readings.
  */
 function cpuMs(pid: number | undefined): number | undefined {
-  const dir = `/proc/${pid}/task`;
-  if (pid === undefined || !existsSync(dir)) return undefined;
-  let ns = 0;
-  for (const tid of readdirSync(dir)) {
-    try {
-      ns += Number(readFileSync(`${dir}/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // A thread that ended between the listing and the read.
-    }
-  }
-  return ns / 1e6;
+  if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return undefined;
+  return totalMs(threadCpuMs(pid));
 }
 
 interface Phase {

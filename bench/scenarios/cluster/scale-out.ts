@@ -10,7 +10,7 @@ import type { BenchContext } from '../context.js';
 import { loadLabel, measureGroup, type ServedSpec } from '../served.js';
 import type { CeilingJob, CeilingResult } from './compute-ceiling.js';
 import type { LocalCluster } from './local-cluster.js';
-import { cpuSince, describePerRequest, threadCpuMs, totalMs } from './process-cpu.js';
+import { cpuSince, describePerRequest, threadCpuMs, totalMs } from '../../process-cpu.js';
 
 const MIN_SCALE_RATIO = 1.6;
 /** The compute-bound model the target is judged on: ~13 ms of one core per 256-byte request. */
