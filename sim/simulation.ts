@@ -1,6 +1,6 @@
 import type { Assignments, WorkerReport } from '@maas/cluster-state';
 import { placeModels, type PlacementModel, type PlacementWorker } from '../services/scheduler/src/cluster/placement.js';
-import { candidatesFor, pickReplica, ReplicaIndex, type Candidate } from '../services/scheduler/src/cluster/replica-picker.js';
+import { candidatesFor, OutstandingRequests, pickReplica, ReplicaIndex, type Candidate } from '../services/scheduler/src/cluster/replica-picker.js';
 import { ClusterScaler, replicaCounts } from '../services/scheduler/src/scaling/index.js';
 import { buildCatalog, type SimModel } from './catalog.js';
 import type { SimConfig } from './config.js';
@@ -76,7 +76,7 @@ export class Simulation {
   private view: WorkerReport[] = [];
   private readonly suspects = new Map<string, number>();
   private readonly index = new ReplicaIndex();
-  private readonly outstanding = new Map<string, number>();
+  private readonly outstanding = new OutstandingRequests();
   private assignments: Assignments = {};
   private readonly demand = new Map<string, number>();
   private readonly scaler: ClusterScaler;
@@ -273,14 +273,14 @@ export class Simulation {
 
   private dispatch(worker: SimWorker, request: SimRequest): void {
     request.runMs = (request.model.serviceMs / worker.speedupFor(request.model)) * Math.exp(this.config.serviceMs.jitterSigma * this.runRandom.normal());
-    this.outstanding.set(worker.id, (this.outstanding.get(worker.id) ?? 0) + 1);
+    this.outstanding.add(worker.id, 1);
     if (worker.accept(request, this.now)) this.queue.push(this.now + request.runMs, { kind: 'finish', worker, request });
   }
 
   private finish(worker: SimWorker, request: SimRequest): void {
     if (!worker.alive || !worker.running.has(request)) return; // lost with its worker, already retried
     const next = worker.finish(request, this.now);
-    this.outstanding.set(worker.id, (this.outstanding.get(worker.id) ?? 1) - 1);
+    this.outstanding.add(worker.id, -1);
     this.servedMs[request.model.index]! += this.now - request.dispatchedAt;
     this.lastRequestAt[request.model.index] = this.now;
     this.complete(request, this.now - request.arrivedAt + request.penaltyMs);
@@ -323,7 +323,7 @@ export class Simulation {
     const victim = alive[this.opsRandom.int(alive.length)]!;
     this.m.workersFailed++;
     for (const request of victim.fail(this.now)) {
-      this.outstanding.set(victim.id, (this.outstanding.get(victim.id) ?? 1) - 1);
+      this.outstanding.add(victim.id, -1);
       this.m.retried++;
       request.lost = true;
       this.queue.push(this.now + RETRY_AFTER_MS, { kind: 'retry', request });

@@ -37,7 +37,3 @@ test("a worker's report counts this scheduler's own requests once, net of what i
   assert.equal(pickReplica([a, bNow], outstanding, () => 0), a);
 });
 
-test('a plain map of own counts still takes the whole reported load (the simulator routes so)', () => {
-  const counts = new Map([['a', 3]]);
-  assert.equal(replicaLoad(candidate(worker('a', 5, 0)), counts), (3 + 5) / 2);
-});

@@ -51,13 +51,6 @@ export class ReplicaIndex {
   }
 }
 
-/** This scheduler's outstanding requests per worker id (a plain Map will do); see OutstandingRequests for `othersOn`. */
-export interface OutstandingView {
-  get(workerId: string): number | undefined;
-  /** Requests in flight on the worker that are not this scheduler's; without it, the worker's whole reported count. */
-  othersOn?(worker: WorkerReport): number;
-}
-
 /**
  * This scheduler's outstanding requests per worker. A worker's report counts every request in
  * flight there, this scheduler's included, as of its last heartbeat (1 s apart by default). Added
@@ -66,7 +59,7 @@ export interface OutstandingView {
  * docs/performance.md "Session 4"), leaving one short of work. So a report is taken net of what we
  * had outstanding on that worker when the report first reached us: what the other schedulers send.
  */
-export class OutstandingRequests implements OutstandingView {
+export class OutstandingRequests {
   private readonly counts = new Map<string, number>();
   private readonly ownAtReport = new Map<string, { reportedAt: number; own: number }>();
 
@@ -78,6 +71,7 @@ export class OutstandingRequests implements OutstandingView {
     this.counts.set(workerId, (this.counts.get(workerId) ?? 0) + delta);
   }
 
+  /** Requests in flight on the worker that are not this scheduler's. */
   othersOn(worker: WorkerReport): number {
     let seen = this.ownAtReport.get(worker.id);
     if (seen?.reportedAt !== worker.reportedAt) {
@@ -95,7 +89,7 @@ export class OutstandingRequests implements OutstandingView {
  */
 export function pickReplica(
   candidates: readonly Candidate[],
-  outstanding: OutstandingView,
+  outstanding: OutstandingRequests,
   random = Math.random,
   /** Told which two were sampled (the routing span records them). */
   weighed?: (sampled: readonly [Candidate, Candidate]) => void,
@@ -111,7 +105,6 @@ export function pickReplica(
 }
 
 /** Outstanding requests per core: this scheduler's own count plus the other schedulers' load the worker last reported. */
-export function replicaLoad(candidate: Candidate, outstanding: OutstandingView): number {
-  const others = outstanding.othersOn?.(candidate.worker) ?? candidate.worker.inFlight;
-  return ((outstanding.get(candidate.worker.id) ?? 0) + others) / Math.max(1, candidate.worker.capacity.cores);
+export function replicaLoad(candidate: Candidate, outstanding: OutstandingRequests): number {
+  return ((outstanding.get(candidate.worker.id) ?? 0) + outstanding.othersOn(candidate.worker)) / Math.max(1, candidate.worker.capacity.cores);
 }
