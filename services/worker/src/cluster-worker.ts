@@ -129,6 +129,9 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     draining,
   });
 
+  /** After a report that routers must act on (models leaving, the worker draining): one of their refreshes, at most a heartbeat or a second. */
+  const routersCatchUp = () => new Promise((resolve) => setTimeout(resolve, Math.min(options.heartbeatMs, 1000)));
+
   const followAssignment = async () => {
     const [names, stored] = await Promise.all([options.state.assignment(id), options.state.catalog()]);
     if (names === undefined || stored === undefined) return;
@@ -139,7 +142,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     if (leaving.size > 0) {
       // Routers see them UNLOADING and stop sending requests before they go (scale-down fails nothing).
       await options.state.publishReport(report(), options.reportTtlMs);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(options.heartbeatMs, 1000)));
+      await routersCatchUp();
     }
     // Applied only now: if Redis went away before the notice was out, the next beat tries again
     // (and does not leave these models reported UNLOADING, yet loaded, for good).
@@ -172,8 +175,10 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       draining = true;
       grpc.health.drain();
       clearTimeout(timer);
-      // Tell routers first, then let in-flight calls finish before deregistering.
+      // Tell routers first and give them time to read it (until then they still send here), then
+      // let in-flight calls finish before deregistering.
       await options.state.publishReport(report(), options.reportTtlMs).catch(() => {});
+      await routersCatchUp();
       await stopGrpcServer(grpc.server);
       await batch.stop();
       await host.stop();
