@@ -1,6 +1,6 @@
 // What a REST predict of one 1×224×224×3 float image costs next to the same request over gRPC.
 //
-//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4] [--shared]
+//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4] [--warmup=200] [--shared]
 //        [--rest=HOST:PORT --grpc=HOST:PORT [--pid=PID]]
 //
 // Two models, one row each, served by two `maas serve` processes the bench starts, one answering
@@ -28,9 +28,11 @@
 // the whole JSON reply (not parsing it), the gRPC time is grpc-js encoding the PredictRequest and
 // decoding the PredictResponse. (Node's fetch() costs ~15 ms more per call for these sizes on the
 // client side alone, so it is not used.) `pixels` sends whole numbers 0..255 (an image as
-// decoded), `random` floats in [0,1) as a client prints float32 data converted to doubles (String
-// of the double: up to 17 digits, a normalized image): five times the JSON text, and number
-// formatting each way.
+// decoded, as a float tensor) printed the way Python's json module prints floats, `128.0`;
+// `random` floats in [0,1) as a client prints float32 data converted to doubles (String of the
+// double: up to 17 digits, a normalized image): five times the JSON text, and number formatting
+// each way. Before the rounds, --warmup requests per protocol (with --clients in flight) bring both
+// servers to steady state.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '7' },
     requests: { type: 'string', default: '20' },
     clients: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '200' },
     shared: { type: 'boolean', default: false },
   },
 });
@@ -87,6 +90,9 @@ function image(kind: string): Float32Array {
   return data;
 }
 
+/** A float as Python's json module prints it (as TF Serving clients in Python send images): whole values keep `.0`. */
+const floatText = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
+
 /** The image as nested JSON lists, `{"instances": [[[[r,g,b],…],…]]}`. */
 function restBody(data: Float32Array): string {
   const rows: string[] = [];
@@ -94,7 +100,7 @@ function restBody(data: Float32Array): string {
     const pixels: string[] = [];
     for (let x = 0; x < WIDTH; x++) {
       const at = (y * WIDTH + x) * CHANNELS;
-      pixels.push(`[${Array.from(data.subarray(at, at + CHANNELS), (v) => String(v)).join(',')}]`);
+      pixels.push(`[${Array.from(data.subarray(at, at + CHANNELS), floatText).join(',')}]`);
     }
     rows.push(`[${pixels.join(',')}]`);
   }
@@ -244,7 +250,14 @@ async function main(): Promise<void> {
         }
         return result;
       };
-      for (let i = 0; i < 5; i++) await Promise.all([grpcOnce(), restOnce()]); // warm-up
+      // Warm-up to steady state: until both servers have optimized their code paths (V8 compiles
+      // a function after it has run a while), each compilation is billed to whichever phase it
+      // falls in, and REST's JSON path has more code to compile than gRPC's.
+      for (const call of [grpcOnce, restOnce]) {
+        await Promise.all(Array.from({ length: clients }, async () => {
+          for (let i = 0; i < Math.ceil(Number(args.warmup) / clients); i++) await call();
+        }));
+      }
       const row: Row = { model, replyBytes: reply.length, samples: { rest: { single: [], loaded: [] }, grpc: { single: [], loaded: [] } } };
       for (let round = 0; round < rounds; round++) {
         for (const load of ['single', 'loaded'] as const) {

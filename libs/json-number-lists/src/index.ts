@@ -22,7 +22,8 @@ export interface NumberLists {
  * The native reader, built by `npm ci` (node-gyp, see binding.gyp), or undefined where it was not
  * built (installed with --ignore-scripts, or bundled without it): callers then read in JavaScript.
  * Native because it reads a 224×224×3 image of floats printed with 17 digits (3 MB of JSON) in
- * 1.7–2.0 ms, where json-to-tensor.ts's JavaScript loop, tuned as far as it went, takes 3.0–3.2.
+ * about 1.9 ms on the CI machine, where json-to-tensor.ts's JavaScript loop, tuned as far as it
+ * went, takes about 5 (docs/performance.md, "REST vs gRPC").
  */
 export const numberLists: NumberLists | undefined = load();
 
