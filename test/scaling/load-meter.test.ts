@@ -29,4 +29,17 @@ describe('worker load meter', () => {
     assert.equal(meter.load('m')!.recent, 0, 'old latencies leave the window');
     assert.equal(meter.load('m')!.busyMs, 300, 'nothing in flight adds nothing');
   });
+
+  test('idleMs: time since any model\'s request last started (what a stopping worker waits on)', () => {
+    let now = 0;
+    const meter = new LoadMeter(1000, () => now);
+    assert.equal(meter.idleMs(), Number.POSITIVE_INFINITY);
+    const end = meter.begin('a');
+    now = 250;
+    assert.equal(meter.idleMs(), 250, 'a request still running does not reset it');
+    end();
+    meter.begin('b');
+    now = 300;
+    assert.equal(meter.idleMs(), 50);
+  });
 });

@@ -16,6 +16,8 @@ import { LoadMeter, MeteredBackend, VerticalProfiler, withScalingSignals, type P
 
 /** Window of the p95 latency reported per model. */
 const LATENCY_WINDOW_MS = 10_000;
+/** The longest a stopping worker waits for routers to stop sending it requests (a router whose model has no other replica never does). */
+const MAX_DRAIN_WAIT_MS = 5_000;
 
 export interface ClusterWorkerOptions {
   state: ClusterState;
@@ -130,7 +132,18 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   });
 
   /** After a report that routers must act on (models leaving, the worker draining): one of their refreshes, at most a heartbeat or a second. */
-  const routersCatchUp = () => new Promise((resolve) => setTimeout(resolve, Math.min(options.heartbeatMs, 1000)));
+  const catchUpMs = Math.min(options.heartbeatMs, 1000);
+  const routersCatchUp = () => new Promise((resolve) => setTimeout(resolve, catchUpMs));
+  /**
+   * After the draining report: serves on until no request has started for a catch-up period, so
+   * every router has read the report (one stalled past its refresh, as a busy process can be,
+   * still sends here until then), but at most MAX_DRAIN_WAIT_MS.
+   */
+  const routersLetGo = async () => {
+    const giveUpAt = Date.now() + MAX_DRAIN_WAIT_MS;
+    do await routersCatchUp();
+    while (meter.idleMs() < catchUpMs && Date.now() < giveUpAt);
+  };
 
   const followAssignment = async () => {
     const [names, stored] = await Promise.all([options.state.assignment(id), options.state.catalog()]);
@@ -178,7 +191,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       // Tell routers first and give them time to read it (until then they still send here), then
       // let in-flight calls finish before deregistering.
       await options.state.publishReport(report(), options.reportTtlMs).catch(() => {});
-      await routersCatchUp();
+      await routersLetGo();
       await stopGrpcServer(grpc.server);
       await batch.stop();
       await host.stop();

@@ -7,6 +7,7 @@ import { ModelMeter, type ModelLoad } from '@maas/cluster-state';
  */
 export class LoadMeter {
   private readonly models = new Map<string, ModelMeter>();
+  private lastStartedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly windowMs: number,
@@ -16,6 +17,7 @@ export class LoadMeter {
   /** Counts a request as started; call the returned function once when it ends (however it ends). */
   begin(model: string): () => void {
     const startedAt = this.now();
+    this.lastStartedAt = startedAt;
     let meter = this.models.get(model);
     if (!meter) this.models.set(model, (meter = new ModelMeter(startedAt)));
     meter.start(startedAt);
@@ -26,6 +28,11 @@ export class LoadMeter {
       const now = this.now();
       meter.finish(now, now - startedAt);
     };
+  }
+
+  /** Milliseconds since a request (for any model) last started here; Infinity before the first. */
+  idleMs(): number {
+    return this.now() - this.lastStartedAt;
   }
 
   /** The model's counters now; undefined when it never had a request here. */
