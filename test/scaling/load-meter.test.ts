@@ -30,7 +30,7 @@ describe('worker load meter', () => {
     assert.equal(meter.load('m')!.busyMs, 300, 'nothing in flight adds nothing');
   });
 
-  test('idleMs: time since any model\'s request last started (what a stopping worker waits on)', () => {
+  test('idleMs: time since a request for some models (or any) last started, what a worker letting them go waits on', () => {
     let now = 0;
     const meter = new LoadMeter(1000, () => now);
     assert.equal(meter.idleMs(), Number.POSITIVE_INFINITY);
@@ -41,5 +41,8 @@ describe('worker load meter', () => {
     meter.begin('b');
     now = 300;
     assert.equal(meter.idleMs(), 50);
+    assert.equal(meter.idleMs(['a']), 300);
+    assert.equal(meter.idleMs(['a', 'b']), 50);
+    assert.equal(meter.idleMs(['c']), Number.POSITIVE_INFINITY);
   });
 });

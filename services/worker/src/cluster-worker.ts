@@ -16,7 +16,7 @@ import { LoadMeter, MeteredBackend, VerticalProfiler, withScalingSignals, type P
 
 /** Window of the p95 latency reported per model. */
 const LATENCY_WINDOW_MS = 10_000;
-/** The longest a stopping worker waits for routers to stop sending it requests (a router whose model has no other replica never does). */
+/** The longest a worker waits for routers to stop sending it a model's requests (with no other replica ready they never do). */
 const MAX_DRAIN_WAIT_MS = 5_000;
 
 export interface ClusterWorkerOptions {
@@ -131,18 +131,21 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     draining,
   });
 
-  /** After a report that routers must act on (models leaving, the worker draining): one of their refreshes, at most a heartbeat or a second. */
-  const catchUpMs = Math.min(options.heartbeatMs, 1000);
-  const routersCatchUp = () => new Promise((resolve) => setTimeout(resolve, catchUpMs));
   /**
-   * After the draining report: serves on until no request has started for a catch-up period, so
-   * every router has read the report (one stalled past its refresh, as a busy process can be,
-   * still sends here until then), but at most MAX_DRAIN_WAIT_MS.
+   * After a report that routers must act on (models leaving, the worker draining): serves on until
+   * no request for those models (default: any) has started for one of their refreshes (at most a
+   * heartbeat or a second), so every router has read it (one stalled past its refresh, as a busy
+   * process can be, still sends here until then), but at most MAX_DRAIN_WAIT_MS.
    */
-  const routersLetGo = async () => {
+  const catchUpMs = Math.min(options.heartbeatMs, 1000);
+  const routersLetGo = async (models?: Iterable<string>) => {
     const giveUpAt = Date.now() + MAX_DRAIN_WAIT_MS;
-    do await routersCatchUp();
-    while (meter.idleMs() < catchUpMs && Date.now() < giveUpAt);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, catchUpMs));
+      if (meter.idleMs(models) >= catchUpMs || Date.now() >= giveUpAt) return;
+      // Waiting holds up the heartbeat: the report is renewed so it does not expire meanwhile.
+      await options.state.publishReport(report(), options.reportTtlMs).catch(() => {});
+    }
   };
 
   const followAssignment = async () => {
@@ -155,7 +158,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     if (leaving.size > 0) {
       // Routers see them UNLOADING and stop sending requests before they go (scale-down fails nothing).
       await options.state.publishReport(report(), options.reportTtlMs);
-      await routersCatchUp();
+      await routersLetGo(leaving);
     }
     // Applied only now: if Redis went away before the notice was out, the next beat tries again
     // (and does not leave these models reported UNLOADING, yet loaded, for good).

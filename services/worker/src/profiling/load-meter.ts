@@ -7,7 +7,8 @@ import { ModelMeter, type ModelLoad } from '@maas/cluster-state';
  */
 export class LoadMeter {
   private readonly models = new Map<string, ModelMeter>();
-  private lastStartedAt = Number.NEGATIVE_INFINITY;
+  /** When a request last started, per model. */
+  private readonly lastStarts = new Map<string, number>();
 
   constructor(
     private readonly windowMs: number,
@@ -17,7 +18,7 @@ export class LoadMeter {
   /** Counts a request as started; call the returned function once when it ends (however it ends). */
   begin(model: string): () => void {
     const startedAt = this.now();
-    this.lastStartedAt = startedAt;
+    this.lastStarts.set(model, startedAt);
     let meter = this.models.get(model);
     if (!meter) this.models.set(model, (meter = new ModelMeter(startedAt)));
     meter.start(startedAt);
@@ -30,9 +31,11 @@ export class LoadMeter {
     };
   }
 
-  /** Milliseconds since a request (for any model) last started here; Infinity before the first. */
-  idleMs(): number {
-    return this.now() - this.lastStartedAt;
+  /** Milliseconds since a request for one of `models` (default: any) last started here; Infinity if none did. */
+  idleMs(models: Iterable<string> = this.lastStarts.keys()): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const model of models) last = Math.max(last, this.lastStarts.get(model) ?? Number.NEGATIVE_INFINITY);
+    return this.now() - last;
   }
 
   /** The model's counters now; undefined when it never had a request here. */
