@@ -16,6 +16,8 @@ export interface LoadOptions {
 export class LoadRecord {
   readonly outcomes = new Map<string, number>();
   readonly attemptErrors = new Map<string, number>();
+  /** The first failed attempts, with when and what the server said, for a report that has to explain them. */
+  readonly firstFailures: string[] = [];
   /** Outcome of each request by the second it was sent in, for the timeline. */
   readonly perSecond = new Map<number, { ok: number; failed: number }>();
   retried = 0;
@@ -85,6 +87,7 @@ export class SteadyLoad {
       }
       const code = result.error.code;
       this.record.add(this.record.attemptErrors, grpc.status[code] ?? String(code));
+      if (this.record.firstFailures.length < 10) this.record.firstFailures.push(`${new Date().toISOString()} ${grpc.status[code] ?? code}: ${result.error.details}`);
       outcome = grpc.status[code] ?? String(code);
       if (!RETRYABLE.has(code)) break;
       this.record.retried++;
