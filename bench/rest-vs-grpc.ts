@@ -1,6 +1,6 @@
 // What a REST predict of one 1×224×224×3 float image costs next to the same request over gRPC.
 //
-//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|random] [--rounds=7] [--requests=20] [--clients=4] [--warmup=200] [--shared]
+//   node --import tsx bench/rest-vs-grpc.ts [--values=pixels|normalized|random] [--rounds=7] [--requests=20] [--clients=4] [--warmup=200] [--shared]
 //        [--rest=HOST:PORT --grpc=HOST:PORT [--pid=PID]]
 //
 // Two models, one row each, served by two `maas serve` processes the bench starts, one answering
@@ -29,9 +29,10 @@
 // decoding the PredictResponse. (Node's fetch() costs ~15 ms more per call for these sizes on the
 // client side alone, so it is not used.) `pixels` sends whole numbers 0..255 (an image as
 // decoded, as a float tensor) printed the way Python's json module prints floats, `128.0`;
-// `random` floats in [0,1) as a client prints float32 data converted to doubles (String of the
-// double: up to 17 digits, a normalized image): five times the JSON text, and number formatting
-// each way. Before the rounds, --warmup requests per protocol (with --clients in flight) bring both
+// `normalized` those pixels as a float32 image normalized with ImageNet's mean and deviation per
+// channel (torchvision's Normalize), signed, and `random` floats in [0,1), both printed as a client
+// prints float32 data converted to doubles (String of the double: up to 17 digits): five times the
+// JSON text, and number formatting each way. Before the rounds, --warmup requests per protocol (with --clients in flight) bring both
 // servers to steady state.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -84,9 +85,18 @@ function imageClassifierModel(): Uint8Array {
   });
 }
 
+/** ImageNet's per-channel mean and standard deviation, as torchvision's Normalize uses them. */
+const [MEAN, STD] = [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]];
+
 function image(kind: string): Float32Array {
   const data = new Float32Array(SHAPE.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = kind === 'random' ? Math.random() : Math.floor(Math.random() * 256);
+  for (let i = 0; i < data.length; i++) {
+    const pixel = Math.floor(Math.random() * 256);
+    const channel = i % CHANNELS;
+    if (kind === 'random') data[i] = Math.random();
+    else if (kind === 'normalized') data[i] = (pixel / 255 - MEAN[channel]!) / STD[channel]!;
+    else data[i] = pixel;
+  }
   return data;
 }
 

@@ -16,14 +16,19 @@ export interface NumberLists {
    * then holds the value's full shape).
    */
   readLists(bytes: Uint8Array, start: number, end: number, out: Float32Array | Float64Array, offset: number, shape: Int32Array): number;
+  /** readLists without the AVX-512 float32 reader: the same answers, for tests to compare. */
+  readListsPortable(bytes: Uint8Array, start: number, end: number, out: Float32Array | Float64Array, offset: number, shape: Int32Array): number;
+  /** Whether readLists reads float32 lists with AVX-512 on this processor (float-lists-avx512.cc). */
+  readonly avx512: boolean;
 }
 
 /**
  * The native reader, built by `npm ci` (node-gyp, see binding.gyp), or undefined where it was not
  * built (installed with --ignore-scripts, or bundled without it): callers then read in JavaScript.
  * Native because it reads a 224×224×3 image of floats printed with 17 digits (3 MB of JSON) in
- * about 1.9 ms on the CI machine, where json-to-tensor.ts's JavaScript loop, tuned as far as it
- * went, takes about 5 (docs/performance.md, "REST vs gRPC").
+ * about 1.05 ms on the CI machine (AVX-512; 1.3 portable), where json-to-tensor.ts's JavaScript
+ * loop, tuned as far as it went, took about 2.5 times the portable reader's time
+ * (docs/performance.md, "REST vs gRPC").
  */
 export const numberLists: NumberLists | undefined = load();
 

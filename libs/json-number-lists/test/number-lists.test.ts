@@ -16,15 +16,29 @@ function lists(): NumberLists {
  * the text goes between runs of spaces that give every number that room, and `next` is counted
  * from the text's start.
  */
-function read(text: string, type: 'float32' | 'float64' = 'float32', room = 1024, padded = false) {
+function readWith(reader: 'readLists' | 'readListsPortable', text: string, type: 'float32' | 'float64', room: number, padded: boolean) {
   const before = padded ? ' '.repeat(16) : '';
   const bytes = Buffer.from(padded ? `${before}${text}${' '.repeat(40)}` : text);
   const out = type === 'float32' ? new Float32Array(room) : new Float64Array(room);
-  const answer = lists().readLists(bytes, 0, bytes.length, out, 0, shape);
+  const answer = lists()[reader](bytes, 0, bytes.length, out, 0, shape);
   const next = answer >= 0 ? answer - before.length : answer;
   const dims = Array.from(shape.subarray(1, 1 + shape[0]!));
   const count = dims.reduce((a, b) => a * b, 1);
   return { next, dims, values: Array.from(out.subarray(0, count)) };
+}
+
+/**
+ * readWith for readLists; for float32, readListsPortable must answer the same (on an AVX-512
+ * processor readLists reads float32 lists with other code, float-lists-avx512.cc).
+ */
+function read(text: string, type: 'float32' | 'float64' = 'float32', room = 1024, padded = false) {
+  const got = readWith('readLists', text, type, room, padded);
+  if (type === 'float32') {
+    const portable = readWith('readListsPortable', text, type, room, padded);
+    // After NOT_HANDLED, out holds nothing the caller keeps.
+    assert.deepEqual(got.next === NOT_HANDLED ? got.next : got, portable.next === NOT_HANDLED ? portable.next : portable, `the readers differ on ${text}`);
+  }
+  return got;
 }
 
 const LAYOUTS = [false, true] as const;
@@ -88,6 +102,54 @@ test('float32 printed as doubles with 16–17 digits, the REST image case, reads
       assert.deepEqual(got.values, floats);
     }),
     { numRuns: 500 },
+  );
+});
+
+test('long lists, with any spacing and numbers of any length, read the same across the AVX-512 reader\'s 1 KiB chunks (property)', () => {
+  const number = fc.oneof(
+    { weight: 6, arbitrary: fc.float({ noNaN: true, noDefaultInfinity: true }).map((f) => (Object.is(f, -0) ? '-0' : String(f))) },
+    { weight: 1, arbitrary: fc.stringMatching(/^-?[1-9][0-9]{30,300}(\.[0-9]{1,300})?$/) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: -40, max: 38 })).map(([m, e]) => `${m}e${e}`) },
+  );
+  const space = fc.constantFrom('', '', '', ' ', '\n  ', '\t');
+  const list = fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 })).chain(([rows, columns]) =>
+    fc.tuple(fc.array(fc.array(fc.tuple(number, space, space), { minLength: columns, maxLength: columns }), { minLength: rows, maxLength: rows }), space),
+  );
+  fc.assert(
+    fc.property(list, ([rows, gap]) => {
+      const text = `[${rows.map((row) => `[${row.map(([n, a, b]) => `${a}${n}${b}`).join(',')}]`).join(`,${gap}`)}]`;
+      const document = `${text} , "signature_name": "e-1"`;
+      const expected = parsed(text);
+      const got = read(document, 'float32', 4096);
+      assert.equal(got.next, text.length, text);
+      assert.deepEqual(got.dims, expected.dims);
+      assert.deepEqual(got.values, expected.values.map(Math.fround), text);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a long list that is ragged anywhere, by one number or one list, is left to the caller (property)', () => {
+  const shapes = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 5 }));
+  const style = fc.constantFrom({ comma: ',', space: '' }, { comma: ', ', space: '' }, { comma: ',', space: ' ' });
+  fc.assert(
+    fc.property(shapes, style, fc.nat(), fc.constantFrom('drop a number', 'add a number', 'drop a list', 'add a list'), ([a, b, c], { comma, space }, seed, change) => {
+      const lists = Array.from({ length: a }, (_, i) => Array.from({ length: b }, (_, j) => Array.from({ length: c }, (_, k) => String(((i * 31 + j * 7 + k) % 50) / 4))));
+      const print = (value: string[][][]) => `[${value.map((middle) => `[${space}${middle.map((inner) => `[${inner.join(comma)}]`).join(comma)}${space}]`).join(comma)}]`;
+      const text = print(lists);
+      const whole = read(text, 'float32', 4096);
+      assert.equal(whole.next, text.length);
+      assert.deepEqual(whole.dims, [a, b, c]);
+      const [i, j] = [seed % a, Math.floor(seed / a) % b];
+      const ragged = lists.map((middle) => middle.map((inner) => [...inner]));
+      // (A list added or dropped is ragged only beside another middle list.)
+      if (change === 'drop a number' && c > 1) ragged[i]![j]!.pop();
+      else if (change.endsWith('a number') || a === 1) ragged[i]![j]!.push('1.5');
+      else if (change === 'drop a list') ragged[i]!.splice(j, 1);
+      else ragged[i]!.splice(j, 0, ragged[i]![j]!);
+      assert.equal(read(print(ragged), 'float32', 4096).next, NOT_HANDLED, `${change} at ${i},${j}`);
+    }),
+    { numRuns: 1000 },
   );
 });
 
