@@ -235,15 +235,15 @@ struct Gaps {
   int64_t lengths[MAX_RANK] = {};
 };
 
+// The `length` (0..8) bytes at `gap` as a little-endian word; reads no byte past them.
 inline uint64_t GapWord(const uint8_t* gap, int64_t length) {
   return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_maskz_loadu_epi8(_bzhi_u32(0xffff, static_cast<uint32_t>(length)), gap)));
 }
 
 // The gap from a number's end e to the next number's start (nullptr: the text's last number) when
-// the loop did not match it: one seen before, or walked and remembered (gaps up to 8 bytes).
-// Answers where the next number starts or, with *done, where
-// the value ends; nullptr: not a rectangular list of numbers. Kept out of the loop, which it
-// would crowd.
+// ClassifyGaps did not match it: one seen before, or walked and remembered (gaps up to 8 bytes).
+// Answers where the next number starts or, with *done, where the value ends; nullptr: not a
+// rectangular list of numbers. Kept out of the loop, which it would crowd.
 __attribute__((noinline)) const uint8_t* OtherGap(const uint8_t* e, const uint8_t* next, const uint8_t* end, Lists& lists, Gaps& gaps, bool* done) {
   const int64_t length = next != nullptr ? next - e : INT64_MAX;
   const uint64_t word = length <= 8 ? GapWord(e, length) : 0;
