@@ -160,28 +160,6 @@ inline uint64_t Settle(const Stage& stage, int staged, uint64_t taken, float* va
   return certain;
 }
 
-// The nesting read so far: per level, the lists' size once the first list there has closed (-1
-// before) and the items counted in the open list.
-struct Lists {
-  int rank;
-  int64_t sizes[MAX_RANK];
-  int64_t counts[MAX_RANK];
-};
-
-// A list at `level` closes; false if its size differs from its first sibling's.
-inline bool Close(Lists& lists, int level) {
-  const int64_t n = ++lists.counts[level];
-  if (lists.sizes[level] < 0) {
-    if (n > INT32_MAX) return false;
-    lists.sizes[level] = n;
-    return true;
-  }
-  return n == lists.sizes[level];
-}
-
-// A comma in the list at `level`; false if that list is already full.
-inline bool Comma(Lists& lists, int level) { return ++lists.counts[level] != lists.sizes[level]; }
-
 // What a gap between two numbers that closes `closed` lists does to the counts: the closings, the
 // comma, and the same number of lists opening.
 inline bool Step(Lists& lists, int closed) {

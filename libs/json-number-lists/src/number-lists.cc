@@ -176,9 +176,8 @@ template <typename T>
 int64_t ReadLists(const uint8_t* bytes, int64_t start, int64_t end_at, T* out, int64_t offset, int64_t capacity, int32_t* shape) {
   const uint8_t* p = bytes + start;
   const uint8_t* const end = bytes + end_at;
-  int64_t sizes[MAX_RANK];
-  int64_t counts[MAX_RANK];
-  int rank = -1;
+  Lists lists;
+  lists.rank = -1;  // until the first number
   int depth = 0;
   int64_t count = offset;
   constexpr bool kFloat = std::is_same_v<T, float>;
@@ -212,18 +211,18 @@ int64_t ReadLists(const uint8_t* bytes, int64_t start, int64_t end_at, T* out, i
     while (p < end && IsSpace(*p)) p++;
     if (p >= end) return NOT_HANDLED;
     if (*p == '[') {
-      if ((rank >= 0 && depth >= rank) || depth >= MAX_RANK) return NOT_HANDLED;
-      if (rank < 0) sizes[depth] = -1;
-      counts[depth] = 0;
+      if ((lists.rank >= 0 && depth >= lists.rank) || depth >= MAX_RANK) return NOT_HANDLED;
+      if (lists.rank < 0) lists.sizes[depth] = -1;
+      lists.counts[depth] = 0;
       p++;
       while (p < end && IsSpace(*p)) p++;
       if (p >= end || *p == ']') return NOT_HANDLED;
       depth++;
       continue;
     }
-    if (rank < 0) {
-      rank = depth;
-    } else if (depth != rank) {
+    if (lists.rank < 0) {
+      lists.rank = depth;
+    } else if (depth != lists.rank) {
       return NOT_HANDLED;
     }
     // The numbers of an innermost list, back to back while a comma follows each.
@@ -244,7 +243,7 @@ int64_t ReadLists(const uint8_t* bytes, int64_t start, int64_t end_at, T* out, i
         p = number.end;
       }
       if (p >= end || *p != ',') break;
-      if (++counts[depth - 1] == sizes[depth - 1]) return NOT_HANDLED;
+      if (!Comma(lists, depth - 1)) return NOT_HANDLED;
       p++;
       while (p < end && IsSpace(*p)) p++;
     }
@@ -252,26 +251,19 @@ int64_t ReadLists(const uint8_t* bytes, int64_t start, int64_t end_at, T* out, i
     for (;;) {
       if (depth == 0) {
         if (staged > 0) flush();
-        shape[0] = rank;
-        for (int level = 0; level < rank; level++) shape[level + 1] = static_cast<int32_t>(sizes[level]);
+        shape[0] = lists.rank;
+        for (int level = 0; level < lists.rank; level++) shape[level + 1] = static_cast<int32_t>(lists.sizes[level]);
         return count > capacity ? OUT_OF_ROOM : p - bytes;
       }
       const int parent = depth - 1;
-      const int64_t n = ++counts[parent];
       while (p < end && IsSpace(*p)) p++;
       if (p >= end) return NOT_HANDLED;
       const uint8_t c = *p++;
       if (c == ',') {
-        if (n == sizes[parent]) return NOT_HANDLED;
+        if (!Comma(lists, parent)) return NOT_HANDLED;
         break;
       }
-      if (c != ']') return NOT_HANDLED;
-      if (sizes[parent] < 0) {
-        if (n > INT32_MAX) return NOT_HANDLED;
-        sizes[parent] = n;
-      } else if (n != sizes[parent]) {
-        return NOT_HANDLED;
-      }
+      if (c != ']' || !Close(lists, parent)) return NOT_HANDLED;
       depth = parent;
     }
   }

@@ -1,5 +1,6 @@
 // What both readers share: reading one JSON number (ScanNumber) and its exact value (Value), the
-// answers' codes and the deepest list they take. Everything is in an anonymous namespace, so a
+// rules of a rectangular list (Lists, Close, Comma), the answers' codes and the deepest list they
+// take. Everything is in an anonymous namespace, so a
 // file compiled for other instructions (float-lists-avx512.cc) has its own copy: no function built
 // with AVX-512 can stand in for the portable reader's.
 #pragma once
@@ -160,5 +161,27 @@ inline bool Value(const uint8_t* start, const Number& number, T* value) {
   *value = static_cast<T>(exact);
   return true;
 }
+
+// The nesting read so far: per level, the lists' size once the first list there has closed (-1
+// before) and the items counted in the open list.
+struct Lists {
+  int rank;
+  int64_t sizes[MAX_RANK];
+  int64_t counts[MAX_RANK];
+};
+
+// A list at `level` closes; false if its size differs from its first sibling's.
+inline bool Close(Lists& lists, int level) {
+  const int64_t n = ++lists.counts[level];
+  if (lists.sizes[level] < 0) {
+    if (n > INT32_MAX) return false;
+    lists.sizes[level] = n;
+    return true;
+  }
+  return n == lists.sizes[level];
+}
+
+// A comma in the list at `level`; false if that list is already full.
+inline bool Comma(Lists& lists, int level) { return ++lists.counts[level] != lists.sizes[level]; }
 
 }  // namespace
