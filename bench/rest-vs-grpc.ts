@@ -32,8 +32,8 @@
 // `normalized` those pixels as a float32 image normalized with ImageNet's mean and deviation per
 // channel (torchvision's Normalize), signed, and `random` floats in [0,1), both printed as a client
 // prints float32 data converted to doubles (String of the double: up to 17 digits): five times the
-// JSON text, and number formatting each way. Before the rounds, --warmup requests per protocol (with --clients in flight) bring both
-// servers to steady state.
+// JSON text, and number formatting each way. Before the rounds, --warmup requests per protocol
+// (with --clients in flight) bring both servers to steady state.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';

@@ -72,9 +72,6 @@ inline uint64_t DigitsValue(const uint8_t* p, int k) {
 }
 #endif
 
-constexpr double kInversePow10[] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8,  1e-9,  1e-10, 1e-11,
-                                    1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
-
 // A number ScanFloat read: its first (up to) 16 significant digits, their scale and its sign, and
 // where it starts, to be read again exactly if Settle cannot settle its float.
 struct Staged {
@@ -162,7 +159,7 @@ inline bool Settle(const Staged* staged, int n, float* out, bool* certain) {
   constexpr double kSlack = 0x1p-48;
   bool all = true;
   for (int i = 0; i < n; i++) {
-    const double v = static_cast<double>(static_cast<int64_t>(staged[i].mantissa)) * kInversePow10[staged[i].scale];
+    const double v = static_cast<double>(static_cast<int64_t>(staged[i].mantissa)) * kPow10[-staged[i].scale];
     const bool settled = static_cast<float>(v * (1 - kSlack)) == static_cast<float>(v * (1 + kSlack));
     const float value = static_cast<float>(v);
     out[i] = staged[i].negative ? -value : value;
